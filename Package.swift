@@ -1,0 +1,90 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// One target per layer, lowest first. A lower layer never imports a higher one; the compiler enforces it.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
+]
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "swift-postgres-cdc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PostgresWire", targets: ["PostgresWire"]),
+        .library(name: "PGOutput", targets: ["PGOutput"]),
+        .library(name: "PostgresCDC", targets: ["PostgresCDC"]),
+        .library(name: "PostgresCDCSinks", targets: ["PostgresCDCSinks"]),
+        .executable(name: "pgcdc", targets: ["pgcdc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Layer 1: the walsender wire protocol (startup, auth, TLS, simple query, CopyBoth, feedback).
+        .target(
+            name: "PostgresWire",
+            dependencies: [nioCore, nioPosix, nioSSL, crypto, cryptoExtras, logging],
+            swiftSettings: settings
+        ),
+        // Layer 2: the pure pgoutput decoder.
+        .target(name: "PGOutput", dependencies: [nioCore], swiftSettings: settings),
+        // Layer 3: change model, relation cache, slot/snapshot/ack/failover pipeline.
+        .target(
+            name: "PostgresCDC",
+            dependencies: ["PostgresWire", "PGOutput", nioCore, postgresNIO, serviceLifecycle, logging],
+            swiftSettings: settings
+        ),
+        // Layer 4: where events go (JSON lines, ...).
+        .target(name: "PostgresCDCSinks", dependencies: ["PostgresCDC", nioCore], swiftSettings: settings),
+        // Layer 5: the command-line commands, as a library so that tests can parse them.
+        .target(
+            name: "PGCDCCommand",
+            dependencies: ["PostgresCDCSinks", "PostgresCDC", "PostgresWire", argumentParser, logging, serviceLifecycle],
+            swiftSettings: settings
+        ),
+        // Layer 6: the executable, `@main` only.
+        .executableTarget(name: "pgcdc", dependencies: ["PGCDCCommand", argumentParser], swiftSettings: settings),
+
+        // Test helpers shared by the test targets (mirror codecs, a manual clock, the test database settings).
+        .target(
+            name: "CDCTestSupport",
+            dependencies: ["PostgresWire", nioCore, postgresNIO, logging],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "PostgresWireTests",
+            dependencies: ["PostgresWire", "CDCTestSupport", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "PGOutputTests",
+            dependencies: ["PGOutput", nioCore],
+            resources: [.copy("Fixtures")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PostgresWire", "CDCTestSupport", nioCore, nioPosix, nioSSL, logging],
+            swiftSettings: settings
+        ),
+    ]
+)
