@@ -2,4 +2,6 @@
 enum InboundMessage: Sendable {
     case backend(BackendMessage)
     case replication(ReplicationMessage)
+    /// Our own side asked the stream to stop (``ReplicationFeedback/requestStop()``).
+    case stopRequested
 }

@@ -119,6 +119,8 @@ public final class ReplicationConnection {
                 return message
             case .replication:
                 throw self.error(.protocolViolation, "replication data outside of a replication stream")
+            case .stopRequested:
+                continue
             }
         }
     }
@@ -184,6 +186,15 @@ public struct ReplicationFeedback: Sendable {
         let handler = self.handler
         handler.eventLoop.execute {
             handler.value.acknowledge(lsn, immediately: immediately)
+        }
+    }
+
+    /// Asks the consumer reading the stream to stop: its iterator yields ``ReplicationMessage/stopRequested``
+    /// after the messages already received. Does nothing when no stream is open.
+    public func requestStop() {
+        let handler = self.handler
+        handler.eventLoop.execute {
+            handler.value.requestStop()
         }
     }
 

@@ -47,6 +47,12 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
         self.perform(action)
     }
 
+    /// Wakes the consumer with a stop request, behind whatever is already buffered.
+    func requestStop() {
+        guard self.stream != nil, let context else { return }
+        context.fireChannelRead(self.wrapInboundOut(.stopRequested))
+    }
+
     /// The acknowledged position, for the consumer's status.
     var flushedPosition: LSN? { self.stream?.flushed }
 
@@ -86,6 +92,8 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
                     replyRequested: keepalive.replyRequested,
                     now: self.clock.now
                 )
+            case .stopRequested:
+                action = .none
             }
             self.stream = stream
             self.perform(action)

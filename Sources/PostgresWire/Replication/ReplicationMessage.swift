@@ -6,6 +6,9 @@ public enum ReplicationMessage: Sendable, Equatable {
     case xlogData(XLogData)
     /// `k`: the server's keepalive.
     case keepalive(PrimaryKeepalive)
+    /// Not from the server: ``ReplicationFeedback/requestStop()`` was called. The stream is still open; end it
+    /// with ``ReplicationStream/stop()`` (for example once the current transaction is complete).
+    case stopRequested
 }
 
 /// `w` (XLogData): one piece of the replication stream.

@@ -37,6 +37,8 @@ public struct ReplicationStream: AsyncSequence {
                 switch try await self.connection.receive() {
                 case .replication(let message):
                     return message
+                case .stopRequested:
+                    return .stopRequested
                 case .backend(.errorResponse(let fields)):
                     self.connection.isStreaming = false
                     throw self.connection.error(
@@ -138,7 +140,7 @@ extension ReplicationConnection {
         var serverError: PostgresWireError.ServerFields?
         while true {
             switch try await self.receive() {
-            case .replication, .backend(.copyData), .backend(.copyDone), .backend(.commandComplete),
+            case .replication, .stopRequested, .backend(.copyData), .backend(.copyDone), .backend(.commandComplete),
                 .backend(.noticeResponse), .backend(.parameterStatus):
                 continue
             case .backend(.errorResponse(let fields)):
