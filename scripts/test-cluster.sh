@@ -357,6 +357,9 @@ cmd_start() {
     touch "$base/$MARKER"
     # From here on a failure removes what we made.
     trap 'rc=$?; if [[ $rc != 0 ]]; then log "start failed; cleaning up $base"; cmd_stop "$base" >/dev/null 2>&1 || true; fi' EXIT
+    # Without these, a signal kills bash without running the EXIT trap.
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 
     state_set "$base" version "$major"
     state_set "$base" bindir "$bindir"
@@ -395,7 +398,7 @@ cmd_start() {
         state_set "$base" standby_count 1
         build_standby "$base" standby standby1_slot
     fi
-    trap - EXIT
+    trap - EXIT INT TERM
     log "ready: PostgreSQL $major primary on 127.0.0.1:$port, base $base"
     print_env "$base"
 }

@@ -59,8 +59,7 @@ run_swift_test() {
     ) 2>&1 | tee "$LOGDIR/$name.log" || rc=$?
     # pipefail: rc is swift test's status unless tee itself failed.
     local closing
-    closing="$({ grep -E '^(.*Test run with .*|Executed [0-9]+ tests?.*)$' "$LOGDIR/$name.log" || true; } | tail -n 2 \
-        | tr '\n' ' ')"
+    closing="$({ grep -E 'Test run with ' "$LOGDIR/$name.log" || true; } | tail -n 1)"
     if [[ "$rc" == 0 ]]; then
         SUMMARY+=("$name: passed. $closing")
     else
