@@ -72,7 +72,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresWireTests",
-            dependencies: ["PostgresWire", "CDCTestSupport", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "PostgresWire", "CDCTestSupport", nioCore,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

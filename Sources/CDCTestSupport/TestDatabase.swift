@@ -32,6 +32,33 @@ public enum TestDatabase {
     /// The database (`PGDATABASE`, default postgres).
     public static var database: String { environment["PGDATABASE"] ?? "postgres" }
 
+    /// The server's major version (`PGCDC_TEST_SERVER_VERSION`, e.g. 15 or 18), or `nil` when not set.
+    public static var serverMajorVersion: Int? { value("PGCDC_TEST_SERVER_VERSION").flatMap { Int($0) } }
+
+    /// The CA certificate of the server's TLS certificate (`PGCDC_TEST_SSL_ROOTCERT`), or `nil` when the server
+    /// runs without TLS (the PG 18 build has none).
+    ///
+    /// The server certificate names only `localhost`: `verify-full` passes for host `localhost` and fails for
+    /// `127.0.0.1`.
+    public static var sslRootCertificatePath: String? { value("PGCDC_TEST_SSL_ROOTCERT") }
+
+    /// The port of the streaming standby on 127.0.0.1 (`PGCDC_TEST_STANDBY_PORT`), or `nil` when there is none.
+    public static var standbyPort: Int? { value("PGCDC_TEST_STANDBY_PORT").flatMap { Int($0) } }
+
+    /// The cluster's base directory (`PGCDC_TEST_CLUSTER`): the argument of `scripts/test-cluster.sh crash-primary`,
+    /// `promote`, `rebuild-standby` and `env`. `nil` when the server was not started by that script.
+    public static var clusterDirectory: String? { value("PGCDC_TEST_CLUSTER") }
+
+    /// The server's bin directory (`PGCDC_TEST_BINDIR`), holding `psql`, `pg_recvlogical` and the other tools of the
+    /// same version, or `nil` when not set.
+    public static var binDirectory: String? { value("PGCDC_TEST_BINDIR") }
+
+    /// The value of an environment variable, with an empty value treated as unset.
+    private static func value(_ name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
     /// The error thrown when a test needs the server and none is configured.
     public struct NotConfigured: Error, CustomStringConvertible {
         public var description: String {
