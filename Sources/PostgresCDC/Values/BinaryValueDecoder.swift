@@ -28,8 +28,10 @@ struct BinaryValueDecoder {
         return value
     }
 
-    private func decodeScalar(_ scalar: BuiltinScalar, _ buffer: inout ByteBuffer) throws(DecodeFailure) -> PostgresValue
-    {
+    private func decodeScalar(
+        _ scalar: BuiltinScalar,
+        _ buffer: inout ByteBuffer
+    ) throws(DecodeFailure) -> PostgresValue {
         switch scalar {
         case .bool:
             switch try Self.read(UInt8.self, &buffer) {

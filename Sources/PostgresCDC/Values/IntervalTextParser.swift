@@ -76,7 +76,8 @@ enum IntervalTextParser {
         return try self.make(months: months, days: days, microseconds: microseconds)
     }
 
-    private static func make(months: Int64, days: Int64, microseconds: Int64) throws(DecodeFailure) -> PostgresInterval {
+    private static func make(months: Int64, days: Int64, microseconds: Int64) throws(DecodeFailure) -> PostgresInterval
+    {
         guard let months = Int32(exactly: months), let days = Int32(exactly: days) else {
             throw DecodeFailure(.outOfRange, "interval out of range")
         }

@@ -27,6 +27,10 @@ public struct PostgresArray: Sendable, Hashable {
     ///   - elementTypeOID: the element type's OID.
     ///   - elements: the elements.
     public init(elementTypeOID: UInt32, elements: [PostgresValue]) {
-        self.init(elementTypeOID: elementTypeOID, dimensions: elements.isEmpty ? [] : [elements.count], elements: elements)
+        self.init(
+            elementTypeOID: elementTypeOID,
+            dimensions: elements.isEmpty ? [] : [elements.count],
+            elements: elements
+        )
     }
 }
