@@ -39,6 +39,7 @@ public struct ValueDecodingError: Error, Sendable, CustomStringConvertible, Cust
         /// The column is an unchanged TOASTed value: pgoutput did not send it, so there is nothing to decode.
         public static let unchangedToast = Code(.unchangedToast)
 
+        /// The code's name, for example `malformedText`.
         public var description: String { self.base.rawValue }
     }
 
