@@ -86,6 +86,17 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(
+            name: "PostgresCDCTests",
+            dependencies: ["PostgresCDC", nioCore],
+            resources: [.copy("Fixtures")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "PostgresCDCSinksTests",
+            dependencies: ["PostgresCDCSinks", "PostgresCDC", nioCore],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["PostgresWire", "CDCTestSupport", nioCore, nioPosix, nioSSL, logging],
             swiftSettings: settings
