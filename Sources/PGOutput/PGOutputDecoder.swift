@@ -3,7 +3,7 @@ public import NIOCore
 /// Decodes `pgoutput` logical replication messages, one XLogData payload at a time.
 ///
 /// The decoder is a value with a little state: it follows Stream Start/Stream Stop (inside a stream block, row,
-/// relation, type and message messages carry the streamed transaction's xid after the tag) and remembers the column
+/// relation, type and message messages carry the xid of the (sub)transaction after the tag) and remembers the column
 /// count of every relation it has seen, so that a row of an unknown relation or with a wrong column count is an error
 /// rather than misread data. A message that fails to decode leaves that state unchanged.
 ///

@@ -3,7 +3,8 @@ public import NIOCore
 extension PGOutputMessage {
     /// `M`: a logical decoding message, written with `pg_logical_emit_message` (sent with the `messages` option).
     public struct LogicalMessage: Sendable, Hashable {
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// Whether the message is part of a transaction (flag bit 1); a non-transactional message is sent at once,
         /// outside any Begin/Commit, even when its transaction later rolls back.

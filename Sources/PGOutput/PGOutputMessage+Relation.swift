@@ -41,7 +41,8 @@ extension PGOutputMessage {
             }
         }
 
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The relation's OID.
         public var relationID: UInt32
@@ -81,7 +82,8 @@ extension PGOutputMessage {
 
     /// `Y`: a type that is not built in (an enum, a domain's base type, an extension type).
     public struct TypeInfo: Sendable, Hashable {
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The type's OID (as used in ``Relation/Column/typeOID``).
         public var typeOID: UInt32

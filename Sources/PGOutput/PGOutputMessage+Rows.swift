@@ -9,7 +9,8 @@ extension PGOutputMessage {
 
     /// `I`: a row was inserted.
     public struct Insert: Sendable, Hashable {
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The relation, as announced by its Relation message.
         public var relationID: UInt32
@@ -30,7 +31,8 @@ extension PGOutputMessage {
 
     /// `U`: a row was updated.
     public struct Update: Sendable, Hashable {
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The relation, as announced by its Relation message.
         public var relationID: UInt32
@@ -66,7 +68,8 @@ extension PGOutputMessage {
 
     /// `D`: a row was deleted.
     public struct Delete: Sendable, Hashable {
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The relation, as announced by its Relation message.
         public var relationID: UInt32
@@ -107,7 +110,8 @@ extension PGOutputMessage {
             public static let restartIdentity = Options(rawValue: 2)
         }
 
-        /// The streamed transaction's id, set inside a stream block only.
+        /// Inside a stream block only: the xid of the (sub)transaction that made the change, which can be a
+        /// subtransaction of the block's ``PGOutputDecoder/streamingXID``; `nil` outside a block.
         public var xid: UInt32?
         /// The `TRUNCATE` options.
         public var options: Options
