@@ -64,6 +64,15 @@ let package = Package(
         // Layer 6: the executable, `@main` only.
         .executableTarget(name: "pgcdc", dependencies: ["PGCDCCommand", argumentParser], swiftSettings: settings),
 
+        // Fuzzing the pgoutput decoder: scripts/fuzz-pgoutput.sh builds it with libFuzzer (-D PGOUTPUT_FUZZ); a plain
+        // build makes a tool that replays input files (for example a crash) through the same code.
+        .executableTarget(
+            name: "PGOutputFuzz",
+            dependencies: ["PGOutput", nioCore],
+            path: "Fuzz/PGOutputFuzz",
+            swiftSettings: settings
+        ),
+
         // Test helpers shared by the test targets (mirror codecs, a manual clock, the test database settings).
         .target(
             name: "CDCTestSupport",
