@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
     ],
     targets: [
         // Layer 1: the walsender wire protocol (startup, auth, TLS, simple query, CopyBoth, feedback).
@@ -50,7 +51,10 @@ let package = Package(
         // Layer 3: change model, relation cache, slot/snapshot/ack/failover pipeline.
         .target(
             name: "PostgresCDC",
-            dependencies: ["PostgresWire", "PGOutput", nioCore, postgresNIO, serviceLifecycle, logging],
+            dependencies: [
+                "PostgresWire", "PGOutput", nioCore, nioSSL, postgresNIO, serviceLifecycle, logging,
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
             swiftSettings: settings
         ),
         // Layer 4: where events go (JSON lines, ...).
@@ -96,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresCDCTests",
-            dependencies: ["PostgresCDC", nioCore],
+            dependencies: ["PostgresCDC", "PGOutput", "PostgresWire", nioCore],
             resources: [.copy("Fixtures")],
             swiftSettings: settings
         ),
@@ -107,7 +111,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PostgresWire", "CDCTestSupport", nioCore, nioPosix, nioSSL, logging],
+            dependencies: [
+                "PostgresWire", "PGOutput", "PostgresCDC", "CDCTestSupport", nioCore, nioPosix, nioSSL, logging,
+                serviceLifecycle,
+            ],
             swiftSettings: settings
         ),
     ]

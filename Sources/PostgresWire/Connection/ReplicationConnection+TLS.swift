@@ -33,7 +33,7 @@ extension ReplicationConnection {
     ) async throws -> Bool {
         guard plan != .plaintext else { return false }
         guard !endpoint.isUnixSocket else { return false }  // libpq does not use TLS over Unix sockets
-        let context = try Self.makeTLSContext(settings: settings, endpoint: endpoint)
+        let context = try settings.makeTLSContext(for: endpoint)
         let answer = channel.eventLoop.makePromise(of: Bool.self)
         try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.addHandler(SSLNegotiationHandler(promise: answer))
@@ -58,60 +58,7 @@ extension ReplicationConnection {
         return true
     }
 
-    private static func makeTLSContext(
-        settings: ConnectionSettings,
-        endpoint: ConnectionSettings.Endpoint
-    ) throws -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
-        let defaultRoot = "\(home)/.postgresql/root.crt"
-        var rootCert = settings.sslRootCert
-        if rootCert == nil, FileManager.default.fileExists(atPath: defaultRoot) {
-            rootCert = defaultRoot
-        }
-        switch settings.sslMode {
-        case .verifyFull:
-            tls.certificateVerification = .fullVerification
-        case .verifyCA:
-            tls.certificateVerification = .noHostnameVerification
-        case .require where rootCert != nil:
-            // libpq: with a root certificate present, require behaves like verify-ca.
-            tls.certificateVerification = .noHostnameVerification
-        case .disable, .allow, .prefer, .require:
-            tls.certificateVerification = .none
-        }
-        if tls.certificateVerification != .none {
-            switch rootCert {
-            case "system":
-                tls.trustRoots = .default
-            case let path?:
-                guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw PostgresWireError(
-                        .tls,
-                        "the root certificate file \(path) cannot be read (sslrootcert)",
-                        host: endpoint.host,
-                        port: endpoint.port
-                    )
-                }
-                tls.trustRoots = .file(path)
-            case nil:
-                throw PostgresWireError(
-                    .tls,
-                    "sslmode=\(settings.sslMode.rawValue) needs a root certificate: set sslrootcert (or "
-                        + "sslrootcert=system) or put it in ~/.postgresql/root.crt",
-                    host: endpoint.host,
-                    port: endpoint.port
-                )
-            }
-        }
-        if let certPath = settings.sslCert, let keyPath = settings.sslKey {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certPath).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem))
-        }
-        return try NIOSSLContext(configuration: tls)
-    }
-
-    private static func isIPAddress(_ host: String) -> Bool {
+    static func isIPAddress(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1

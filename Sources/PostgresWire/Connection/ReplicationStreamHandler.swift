@@ -51,6 +51,9 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
     func requestStop() {
         guard self.stream != nil, let context else { return }
         context.fireChannelRead(self.wrapInboundOut(.stopRequested))
+        // The async consumer takes buffered reads on read-complete; without it the request would wait for the
+        // server's next message.
+        context.fireChannelReadComplete()
     }
 
     /// The acknowledged position, for the consumer's status.

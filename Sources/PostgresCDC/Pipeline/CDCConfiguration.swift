@@ -1,0 +1,114 @@
+public import PGOutput
+public import PostgresWire
+
+/// What to stream and how. Every property but the connection has a working default.
+public struct CDCConfiguration: Sendable {
+    /// How acknowledgements are made.
+    public enum AcknowledgementMode: String, Sendable, Hashable, CaseIterable {
+        /// A transaction is acknowledged when the handler's `commit` callback returns (the seed's behaviour).
+        case afterCommitHandler = "after-commit"
+        /// The consumer calls ``Acknowledgement/acknowledge()`` itself, for example once a batch reached its sink.
+        case explicit
+    }
+
+    /// Which origins to stream (`origin` option, PostgreSQL 16+).
+    public enum OriginFilter: String, Sendable, Hashable {
+        /// Every change.
+        case any
+        /// Only changes that did not come from another replication (`origin 'none'`).
+        case none
+    }
+
+    /// When the stream breaks: wait and reconnect (to any fitting host), resuming after the last acknowledged
+    /// transaction.
+    public struct ReconnectPolicy: Sendable, Hashable {
+        /// The first wait.
+        public var initialDelay: Duration = .milliseconds(200)
+        /// The longest wait.
+        public var maximumDelay: Duration = .seconds(15)
+        /// How many reconnects in a row before giving up (`nil`: forever).
+        public var maximumAttempts: Int? = nil
+        /// Creates the default policy.
+        public init() {}
+        /// Never reconnect.
+        public static var never: ReconnectPolicy {
+            var policy = ReconnectPolicy()
+            policy.maximumAttempts = 0
+            return policy
+        }
+    }
+
+    /// Where to connect (the walsender connection targets a primary: `target_session_attrs=read-write` is
+    /// applied unless the connection string says otherwise).
+    public var connection: ConnectionSettings
+    /// The replication slot.
+    public var slot: String = "test_slot"
+    /// The publications to stream.
+    public var publications: [String] = ["test_publication"]
+    /// Where to start; `0/0` means where the slot stands (or the last acknowledged position after a reconnect).
+    public var startLSN: LSN = .zero
+    /// Stop once the stream has passed this position (like pg_recvlogical's `--endpos`).
+    public var endLSN: LSN? = nil
+    /// The pgoutput protocol version; `nil` means the highest the server supports.
+    public var protocolVersion: PGOutputProtocolVersion? = nil
+    /// Stream large transactions while they run (protocol 2+): changes may then be rolled back.
+    public var streaming: Bool = false
+    /// Binary tuple values (PostgreSQL 14+): cheaper to type, equal values.
+    public var binary: Bool = false
+    /// Include logical decoding messages (`pg_logical_emit_message`, PostgreSQL 14+).
+    public var messages: Bool = false
+    /// Two-phase decoding: prepared transactions are delivered at PREPARE (PostgreSQL 15+; the slot must be
+    /// created with it).
+    public var twoPhase: Bool = false
+    /// Which origins to stream.
+    public var origin: OriginFilter = .any
+    /// Create the slot when it does not exist.
+    public var createSlot: Bool = true
+    /// Create the slot as temporary (dropped when the connection ends).
+    public var temporarySlot: Bool = false
+    /// Create the slot as a failover slot (PostgreSQL 17+), synchronized to standbys.
+    public var failoverSlot: Bool = false
+    /// How acknowledgements are made.
+    public var acknowledgement: AcknowledgementMode = .afterCommitHandler
+    /// Let an idle slot follow the server's WAL: when everything delivered is acknowledged, a keepalive's
+    /// position is acknowledged too, so idle slots never pin WAL.
+    public var advanceOnKeepalive: Bool = true
+    /// Emit `pg_logical_emit_message(false, 'pgcdc.heartbeat', '')` this often, so that the slot advances even
+    /// when the server writes no WAL at all (`nil`: never).
+    public var heartbeatInterval: Duration? = nil
+    /// Reconnect behaviour.
+    public var reconnect: ReconnectPolicy = ReconnectPolicy()
+    /// The walsender connection's settings (status interval, buffers).
+    public var replication: ReplicationConnection.Configuration = ReplicationConnection.Configuration()
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - connection: where to connect.
+    ///   - slot: the slot name.
+    ///   - publications: the publications.
+    public init(
+        connection: ConnectionSettings,
+        slot: String = "test_slot",
+        publications: [String] = ["test_publication"]
+    ) {
+        self.connection = connection
+        self.slot = slot
+        self.publications = publications
+    }
+
+    /// The pgoutput options for `START_REPLICATION`.
+    func pluginOptions(version: PGOutputProtocolVersion, serverMajorVersion: Int) -> [(String, String)] {
+        var options: [(String, String)] = [
+            ("proto_version", String(version.rawValue)),
+            ("publication_names", ReplicationCommandQuoting.publicationNames(self.publications)),
+        ]
+        if self.binary && serverMajorVersion >= 14 { options.append(("binary", "true")) }
+        if self.messages && serverMajorVersion >= 14 { options.append(("messages", "true")) }
+        if self.streaming && version >= .v2 {
+            options.append(("streaming", serverMajorVersion >= 16 && version >= .v4 ? "on" : "true"))
+        }
+        if self.twoPhase && version >= .v3 { options.append(("two_phase", "true")) }
+        if self.origin == .none && serverMajorVersion >= 16 { options.append(("origin", "none")) }
+        return options
+    }
+}

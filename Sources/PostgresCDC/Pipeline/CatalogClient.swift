@@ -1,0 +1,150 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import PostgresWire
+
+/// Regular SQL next to the replication stream (through postgres-nio): schema enrichment, type lookups and
+/// heartbeats. A walsender cannot run SQL while it streams, so this is a second connection to the same server.
+struct CatalogClient: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Connects to the endpoint the replication connection uses.
+    static func connect(
+        settings: ConnectionSettings,
+        endpoint: ConnectionSettings.Endpoint,
+        logger: Logger
+    ) async throws -> CatalogClient {
+        let password = try settings.password(for: endpoint)
+        var configuration: PostgresConnection.Configuration
+        if let path = endpoint.unixSocketPath {
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: path,
+                username: settings.user,
+                password: password,
+                database: settings.database
+            )
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            switch settings.sslMode {
+            case .disable, .allow: tls = .disable
+            case .prefer: tls = .prefer(try settings.makeTLSContext(for: endpoint))
+            case .require, .verifyCA, .verifyFull: tls = .require(try settings.makeTLSContext(for: endpoint))
+            }
+            configuration = PostgresConnection.Configuration(
+                host: endpoint.host,
+                port: endpoint.port,
+                username: settings.user,
+                password: password,
+                database: settings.database,
+                tls: tls
+            )
+        }
+        configuration.options.additionalStartupParameters = [
+            ("application_name", (settings.applicationName ?? "pgcdc") + " catalog")
+        ]
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        return CatalogClient(connection: connection, logger: logger)
+    }
+
+    func close() async {
+        try? await self.connection.close()
+    }
+
+    /// Fills in type names (`format_type`), nullability and, under REPLICA IDENTITY FULL, the primary key as
+    /// the key; and looks up the non-built-in types the columns use.
+    func enrich(
+        _ schema: TableSchema,
+        catalog: PostgresTypeCatalog
+    ) async throws -> (TableSchema, [PostgresTypeInfo]) {
+        var enriched = schema
+        let names = schema.columns.map(\.name)
+        let oids = schema.columns.map { Int64($0.typeOID) }
+        let modifiers = schema.columns.map { Int64($0.typeModifier) }
+        let query: PostgresQuery = """
+            SELECT c.ord::int8, pg_catalog.format_type(c.typ::oid, c.mod::int4), a.attnotnull,
+                   COALESCE(a.attnum = ANY(i.indkey), false)
+            FROM unnest(\(names)::text[], \(oids)::int8[], \(modifiers)::int8[]) WITH ORDINALITY AS c(name, typ, mod, ord)
+            LEFT JOIN pg_catalog.pg_attribute a
+                   ON a.attrelid = \(Int64(schema.relationID))::int8::oid AND a.attname = c.name AND NOT a.attisdropped
+            LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+            """
+        let rows = try await self.connection.query(query, logger: self.logger)
+        var hasPrimaryKey = false
+        var primaryKey = Set<Int>()
+        for try await (ordinal, typeName, notNull, isPrimary) in rows.decode((Int64, String?, Bool?, Bool).self) {
+            let index = Int(ordinal) - 1
+            guard enriched.columns.indices.contains(index) else { continue }
+            enriched.columns[index].typeName = typeName ?? enriched.columns[index].typeName
+            enriched.columns[index].isNullable = notNull.map { !$0 }
+            if isPrimary {
+                hasPrimaryKey = true
+                primaryKey.insert(index)
+            }
+        }
+        if schema.replicaIdentity == .full && hasPrimaryKey {
+            for index in enriched.columns.indices {
+                enriched.columns[index].isKey = primaryKey.contains(index)
+            }
+        }
+        let unknown = Set(schema.columns.map(\.typeOID)).filter { oid in
+            guard let info = catalog.info(for: oid) else { return true }
+            return info.kind == .other
+        }
+        return (enriched, try await self.types(Array(unknown), known: catalog))
+    }
+
+    /// Looks up types and, recursively, the base types of domains and the element types of arrays.
+    func types(_ oids: [UInt32], known: PostgresTypeCatalog) async throws -> [PostgresTypeInfo] {
+        var pending = oids
+        var found: [PostgresTypeInfo] = []
+        var seen = Set<UInt32>()
+        while !pending.isEmpty {
+            let batch = pending.filter { seen.insert($0).inserted }
+            pending = []
+            guard !batch.isEmpty else { break }
+            let query: PostgresQuery = """
+                SELECT t.oid::int8, n.nspname::text, t.typname::text, t.typtype::text, t.typbasetype::int8,
+                       t.typelem::int8, t.typcategory::text
+                FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+                WHERE t.oid = ANY(\(batch.map { Int64($0) })::int8[]::oid[])
+                """
+            let rows = try await self.connection.query(query, logger: self.logger)
+            for try await (oid, namespace, name, type, base, element, category) in rows.decode(
+                (Int64, String, String, String, Int64, Int64, String).self
+            ) {
+                let kind: PostgresTypeInfo.Kind
+                if type == "e" {
+                    kind = .enumeration
+                } else if type == "d" {
+                    kind = .domain(baseOID: UInt32(truncatingIfNeeded: base))
+                    pending.append(UInt32(truncatingIfNeeded: base))
+                } else if category == "A" && element != 0 {
+                    kind = .array(elementOID: UInt32(truncatingIfNeeded: element))
+                    pending.append(UInt32(truncatingIfNeeded: element))
+                } else if type == "c" {
+                    kind = .composite
+                } else if type == "r" || type == "m" {
+                    kind = .range
+                } else if let builtin = known.info(for: UInt32(truncatingIfNeeded: oid)) {
+                    kind = builtin.kind
+                } else {
+                    kind = .other
+                }
+                found.append(
+                    PostgresTypeInfo(oid: UInt32(truncatingIfNeeded: oid), namespace: namespace, name: name, kind: kind)
+                )
+            }
+            pending = pending.filter { known.info(for: $0) == nil || known.info(for: $0)?.kind == .other }
+        }
+        return found
+    }
+
+    /// Writes a non-transactional logical message so the slot has something to confirm on an idle server.
+    func emitHeartbeat() async throws {
+        _ = try await self.connection.query(
+            "SELECT pg_catalog.pg_logical_emit_message(false, 'pgcdc.heartbeat', '')",
+            logger: self.logger
+        )
+    }
+}
