@@ -78,6 +78,13 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        // The benchmark consumer: the library's event loop with no output.
+        .executableTarget(
+            name: "pgcdc-bench",
+            dependencies: ["PostgresCDC", "PostgresWire", "PGOutput", logging],
+            swiftSettings: settings
+        ),
+
         // Test helpers shared by the test targets (mirror codecs, a manual clock, the test database settings).
         .target(
             name: "CDCTestSupport",
