@@ -5,8 +5,9 @@ import PostgresWire
 import Testing
 
 /// The failover log tables against the real server: install/status/uninstall with hostile names, fidelity of
-/// recovered events against the stream, commit order, and pruning.
-@Suite(.enabled(if: TestDatabase.shouldRun, "start Postgres with scripts/test-cluster.sh start"))
+/// recovered events against the stream, commit order, and pruning. Serialized: the other suites run next to it,
+/// and walsender connections (`max_wal_senders`) are few.
+@Suite(.enabled(if: TestDatabase.shouldRun, "start Postgres with scripts/test-cluster.sh start"), .serialized)
 struct LogTablesTests {
     /// Log tables in a schema of this test's own (tests run in parallel), dropped afterwards.
     func withLogTables(_ body: (LogTables) async throws -> Void) async throws {
