@@ -6,6 +6,9 @@
 #
 # stdout carries only `export`/`unset` lines; everything else goes to stderr.
 set -euo pipefail
+# The caller may be connected to another test server: its libpq variables (PGPASSWORD above all, which beats
+# the password file) must not leak into the tools this script runs against its own servers.
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGPASSWORD PGDATABASE PGPASSFILE PGSSLMODE PGSERVICE PGOPTIONS
 
 PGCDC_SCRIPT_NAME="test-cluster.sh"
 # shellcheck source=lib/common.sh
@@ -28,7 +31,9 @@ usage: scripts/test-cluster.sh <command> [arguments]
   env [BASE]              Print the export lines again (after promote/rebuild-standby).
   crash-primary [BASE]    Stop the primary with `pg_ctl -m immediate` (a crash).
   promote [BASE]          Promote the standby and wait until it leaves recovery; it becomes the primary.
-  rebuild-standby [BASE]  Build a new standby from the current primary on a new port; print the exports.
+  rebuild-standby [BASE] [--reuse-old-primary-port]
+                          Build a new standby from the current primary on a new port (or on the crashed old
+                          primary's port, so that a two-host connection string stays valid); print the exports.
   install [--version V]   Install the server binaries when missing and print their bin dir.
 
 Environment: PGCDC_PG_VERSION (default 15), PGCDC_TEST_PORTS=LOW-HIGH (free-port range, default 20000-32000),
@@ -274,11 +279,11 @@ EOF
 # build_standby BASE NODE SLOT: pg_basebackup from the current primary into BASE/NODE, start it, wait until it
 # is in recovery and streaming.
 build_standby() {
-    local base="$1" node="$2" slot="$3" bindir version primary port
+    local base="$1" node="$2" slot="$3" port="${4:-}" bindir version primary
     bindir="$(state_get "$base" bindir)"
     version="$(state_get "$base" version)"
     primary="$(state_get "$base" primary)"
-    port="$(free_port)"
+    [[ -n "$port" ]] || port="$(free_port)"
     state_set "$base" "$node.port" "$port"
     log "pg_basebackup from $primary into $node (slot $slot)"
     # -d with dbname: PG17+ writes it into primary_conninfo, which slot sync needs.
@@ -462,8 +467,21 @@ cmd_promote() {
 }
 
 cmd_rebuild_standby() {
-    local base primary old count
-    base="$(resolve_base "${1:-}")"
+    local base primary old count port="" arg base_arg=""
+    for arg in "$@"; do
+        if [[ "$arg" == --reuse-old-primary-port ]]; then
+            port=reuse
+        else
+            base_arg="$arg"
+        fi
+    done
+    base="$(resolve_base "$base_arg")"
+    if [[ "$port" == reuse ]]; then
+        old="$(state_get "$base" old_primary)"
+        [[ -n "$old" ]] || die "there is no old primary whose port could be reused"
+        node_is_running "$base" "$old" && die "the old primary $old still runs on its port"
+        port="$(node_port "$base" "$old")"
+    fi
     primary="$(state_get "$base" primary)"
     node_is_running "$base" "$primary" || die "the primary $primary is not running"
     old="$(state_get "$base" standby)"
@@ -478,7 +496,7 @@ cmd_rebuild_standby() {
     # A slot of the same name left on this primary (by an earlier standby) would make pg_basebackup -C fail.
     psql_node "$base" "$primary" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
         WHERE slot_name = 'standby${count}_slot' AND NOT active" >/dev/null
-    build_standby "$base" "standby$count" "standby${count}_slot"
+    build_standby "$base" "standby$count" "standby${count}_slot" "$port"
     print_env "$base"
 }
 
@@ -503,7 +521,7 @@ main() {
         env) (($# <= 1)) || { usage; exit 2; }; cmd_env "$@" ;;
         crash-primary) (($# <= 1)) || { usage; exit 2; }; cmd_crash_primary "$@" ;;
         promote) (($# <= 1)) || { usage; exit 2; }; cmd_promote "$@" ;;
-        rebuild-standby) (($# <= 1)) || { usage; exit 2; }; cmd_rebuild_standby "$@" ;;
+        rebuild-standby) (($# <= 2)) || { usage; exit 2; }; cmd_rebuild_standby "$@" ;;
         install) cmd_install "$@" ;;
         -h | --help | help) usage ;;
         *)

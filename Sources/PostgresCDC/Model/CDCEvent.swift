@@ -1,3 +1,4 @@
+public import Foundation
 public import PostgresWire
 
 /// Everything the stream delivers, in stream order.
@@ -19,6 +20,10 @@ public enum CDCEvent: Sendable {
     case prepared(CommittedTransaction, gid: String, Acknowledgement)
     /// With two-phase decoding: a prepared transaction was committed or rolled back.
     case preparedOutcome(xid: UInt32, gid: String, committed: Bool, Acknowledgement)
+    /// After a failover to a new timeline: these transactions were delivered from the old primary but the new
+    /// one forked before them (asynchronous replication lost them on promotion): they no longer exist. Reconcile
+    /// downstream. `forkLSN` is where the new timeline began.
+    case lostInFailover(previousTimeline: UInt32, forkLSN: LSN, transactions: [DeliveredTransaction])
     /// The replication slot was created (it did not exist).
     case slotCreated(SlotCreation)
 }
@@ -68,4 +73,27 @@ public struct Acknowledgement: Sendable, Hashable {
 
     public static func == (lhs: Acknowledgement, rhs: Acknowledgement) -> Bool { lhs.position == rhs.position }
     public func hash(into hasher: inout Hasher) { hasher.combine(self.position) }
+}
+
+/// A transaction that was handed to the consumer (used to report transactions lost in a failover).
+public struct DeliveredTransaction: Sendable, Hashable, Codable {
+    /// The transaction id.
+    public var xid: UInt32
+    /// Its commit record's LSN (on `timeline`).
+    public var commitLSN: LSN
+    /// The end of its commit record.
+    public var endLSN: LSN
+    /// Its commit time.
+    public var commitTime: Date
+    /// The timeline it was streamed on.
+    public var timeline: UInt32
+
+    /// Creates a record.
+    public init(xid: UInt32, commitLSN: LSN, endLSN: LSN, commitTime: Date, timeline: UInt32) {
+        self.xid = xid
+        self.commitLSN = commitLSN
+        self.endLSN = endLSN
+        self.commitTime = commitTime
+        self.timeline = timeline
+    }
 }

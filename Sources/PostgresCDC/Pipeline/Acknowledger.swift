@@ -4,18 +4,22 @@ import Synchronization
 /// Tracks what the consumer acknowledged and forwards it to the current replication connection (which
 /// changes on reconnect).
 ///
-/// The acknowledged position only moves forward, and it survives reconnects: streaming resumes after it.
+/// The acknowledged position only moves forward (except after a failover, see ``reset(to:)``), and it survives
+/// reconnects: streaming resumes after it. When a gate is installed (a checkpoint must be persisted first),
+/// positions reach the server only through ``forward(_:)``, after the gate has made them durable.
 final class Acknowledger: Sendable {
     private struct State {
         var acknowledged: LSN
+        var forwarded: LSN
         var feedback: ReplicationFeedback?
+        var gate: (@Sendable (LSN) -> Void)?
         var listeners: [@Sendable (LSN) -> Void] = []
     }
 
     private let state: Mutex<State>
 
     init(start: LSN) {
-        self.state = Mutex(State(acknowledged: start, feedback: nil))
+        self.state = Mutex(State(acknowledged: start, forwarded: start, feedback: nil, gate: nil))
     }
 
     /// The highest position acknowledged so far.
@@ -23,27 +27,57 @@ final class Acknowledger: Sendable {
 
     /// Acknowledges everything up to `lsn`.
     func acknowledge(_ lsn: LSN, immediately: Bool = false) {
-        let (feedback, listeners): (ReplicationFeedback?, [@Sendable (LSN) -> Void]) = self.state.withLock { state in
-            guard lsn > state.acknowledged else { return (nil, []) }
+        let (feedback, gate, listeners) = self.state.withLock {
+            state -> (ReplicationFeedback?, (@Sendable (LSN) -> Void)?, [@Sendable (LSN) -> Void]) in
+            guard lsn > state.acknowledged else { return (nil, nil, []) }
             state.acknowledged = lsn
-            return (state.feedback, state.listeners)
+            if state.gate != nil { return (nil, state.gate, state.listeners) }
+            state.forwarded = lsn
+            return (state.feedback, nil, state.listeners)
         }
-        feedback?.acknowledge(lsn, immediately: immediately)
         for listener in listeners { listener(lsn) }
-    }
-
-    /// Routes acknowledgements to a new connection's stream (and reports the current position to it).
-    func attach(_ feedback: ReplicationFeedback?) {
-        let position = self.state.withLock { state in
-            state.feedback = feedback
-            return state.acknowledged
+        if let gate {
+            gate(lsn)
+        } else {
+            feedback?.acknowledge(lsn, immediately: immediately)
         }
-        if position > .zero { feedback?.acknowledge(position) }
     }
 
-    /// Calls `listener` after every acknowledgement (for checkpoint stores).
+    /// Sends a position that the gate made durable to the server.
+    func forward(_ lsn: LSN) {
+        let feedback: ReplicationFeedback? = self.state.withLock { state in
+            guard lsn > state.forwarded else { return nil }
+            state.forwarded = lsn
+            return state.feedback
+        }
+        feedback?.acknowledge(lsn)
+    }
+
+    /// Calls `listener` after every acknowledgement.
     func onAcknowledge(_ listener: @escaping @Sendable (LSN) -> Void) {
         self.state.withLock { $0.listeners.append(listener) }
     }
 
+    /// Positions pass through `gate` before they are forwarded (nil: forward at once).
+    func setGate(_ gate: (@Sendable (LSN) -> Void)?) {
+        self.state.withLock { $0.gate = gate }
+    }
+
+    /// Routes acknowledgements to a new connection's stream (and reports the forwarded position to it).
+    func attach(_ feedback: ReplicationFeedback?) {
+        let position = self.state.withLock { state in
+            state.feedback = feedback
+            return state.forwarded
+        }
+        if position > .zero { feedback?.acknowledge(position) }
+    }
+
+    /// After a failover the positions of the old timeline mean nothing on the new slot or timeline: start over
+    /// at `lsn`.
+    func reset(to lsn: LSN) {
+        self.state.withLock { state in
+            state.acknowledged = lsn
+            state.forwarded = lsn
+        }
+    }
 }

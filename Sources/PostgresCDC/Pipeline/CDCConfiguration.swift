@@ -19,6 +19,18 @@ public struct CDCConfiguration: Sendable {
         case none
     }
 
+    /// What to do when the slot is missing although this consumer streamed from it before (after a failover
+    /// to a standby that did not have the slot).
+    public enum MissingSlotPolicy: String, Sendable, Hashable, CaseIterable {
+        /// Recover the missed changes from the log tables when they are installed (`pgcdc failover install`),
+        /// else stop with an explanation: creating a new slot would silently lose every change committed since
+        /// the last acknowledged transaction.
+        case fail
+        /// Create a new slot and copy the published tables again (the initial snapshot), when no log tables
+        /// can fill the gap.
+        case resnapshot
+    }
+
     /// When the stream breaks: wait and reconnect (to any fitting host), resuming after the last acknowledged
     /// transaction.
     public struct ReconnectPolicy: Sendable, Hashable {
@@ -76,6 +88,13 @@ public struct CDCConfiguration: Sendable {
     /// Emit `pg_logical_emit_message(false, 'pgcdc.heartbeat', '')` this often, so that the slot advances even
     /// when the server writes no WAL at all (`nil`: never).
     public var heartbeatInterval: Duration? = nil
+    /// Where the last acknowledged commit is persisted (before the server hears of it). With it, a restart
+    /// resumes exactly after that commit, a different database is refused, and a failover can be recovered.
+    public var checkpointStore: (any CheckpointStore)? = nil
+    /// What to do when the slot vanished (failover to a server without it).
+    public var onMissingSlot: MissingSlotPolicy = .fail
+    /// The schema of the failover log tables (`pgcdc failover install`); used when they are installed.
+    public var logTables: LogTables = LogTables()
     /// Reconnect behaviour.
     public var reconnect: ReconnectPolicy = ReconnectPolicy()
     /// The walsender connection's settings (status interval, buffers).

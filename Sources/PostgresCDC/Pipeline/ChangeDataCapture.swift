@@ -113,12 +113,34 @@ public struct ChangeDataCapture: Service {
     /// One connection's worth of streaming.
     private func stream(on connection: ReplicationConnection, session: inout StreamSession) async throws {
         let version = try self.protocolVersion(for: connection)
+        let identity = try await connection.identifySystem()
+        try await self.followFailover(to: identity, on: connection, session: &session)
         try await self.checkSetup(on: connection)
-        try await self.ensureSlot(on: connection)
-
         let catalog = try await self.connectCatalog(for: connection)
         do {
-            try await self.stream(on: connection, session: &session, version: version, catalog: catalog)
+            let logTablesInstalled = try await self.logTablesInstalled(on: connection)
+            try await self.ensureSlot(
+                on: connection,
+                session: &session,
+                catalog: catalog,
+                logTablesInstalled: logTablesInstalled
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let keeper = session.keeper
+                let acknowledger = self.acknowledger
+                let logTables = logTablesInstalled ? self.configuration.logTables : nil
+                let logger = self.logger
+                group.addTask {
+                    await keeper.run(
+                        acknowledger: acknowledger,
+                        logTables: logTables,
+                        sql: catalog.connection,
+                        logger: logger
+                    )
+                }
+                defer { group.cancelAll() }
+                try await self.stream(on: connection, session: &session, version: version, catalog: catalog)
+            }
         } catch {
             await catalog.close()
             throw error
@@ -169,9 +191,11 @@ public struct ChangeDataCapture: Service {
             } catch let error as CDCError {
                 // Our side failed (handler, decoding): end the stream cleanly so that every acknowledgement
                 // made so far reaches the server, then report.
+                await session.keeper.flush(acknowledger: self.acknowledger, logger: self.logger)
                 try? await stream.stop()
                 throw error
             }
+            await session.keeper.flush(acknowledger: self.acknowledger, logger: self.logger)
             try await stream.stop()
             self.logger.info(
                 "replication stopped",
@@ -254,8 +278,23 @@ public struct ChangeDataCapture: Service {
         }
     }
 
-    private func deliver(_ event: CDCEvent, session: inout StreamSession, catalog: CatalogClient) async throws -> LSN? {
+    @discardableResult
+    func deliver(_ event: CDCEvent, session: inout StreamSession, catalog: CatalogClient) async throws -> LSN? {
         var event = event
+        // The failover log tables are ours, never the user's (a publication FOR ALL TABLES includes them).
+        switch event {
+        case .relation(let table)
+        where self.configuration.logTables.isLogTable(namespace: table.namespace, name: table.name):
+            return nil
+        case .change(let change):
+            if let table = change.table,
+                self.configuration.logTables.isLogTable(namespace: table.namespace, name: table.name)
+            {
+                return nil
+            }
+        default:
+            break
+        }
         if case .relation(let schema) = event {
             do {
                 let (enriched, types) = try await catalog.enrich(schema, catalog: session.assembler.catalog)
@@ -285,6 +324,7 @@ public struct ChangeDataCapture: Service {
         }
         switch event {
         case .commit(let commit, let acknowledgement), .prepared(let commit, _, let acknowledgement):
+            session.keeper.delivered(commit)
             session.lastDelivered = max(session.lastDelivered, commit.endLSN)
             if self.configuration.acknowledgement == .afterCommitHandler {
                 acknowledgement.acknowledge()
@@ -359,7 +399,12 @@ public struct ChangeDataCapture: Service {
         }
     }
 
-    private func ensureSlot(on connection: ReplicationConnection) async throws {
+    private func ensureSlot(
+        on connection: ReplicationConnection,
+        session: inout StreamSession,
+        catalog: CatalogClient,
+        logTablesInstalled: Bool
+    ) async throws {
         let slot = self.configuration.slot
         let result = try await connection.simpleQuery(
             "SELECT plugin::text, active::text, active_pid::text, database::text FROM pg_catalog.pg_replication_slots "
@@ -397,6 +442,17 @@ public struct ChangeDataCapture: Service {
             }
             return
         }
+        if session.hasHistory {
+            // The slot vanished although we streamed from it: a failover to a server without it (or someone
+            // dropped it). A new slot would start now and silently skip what committed in between.
+            try await self.recoverMissingSlot(
+                on: connection,
+                session: &session,
+                catalog: catalog,
+                logTablesInstalled: logTablesInstalled
+            )
+            return
+        }
         guard self.configuration.createSlot else {
             throw CDCError(
                 .slotMissing,
@@ -411,6 +467,17 @@ public struct ChangeDataCapture: Service {
             twoPhase: self.configuration.twoPhase,
             failover: self.configuration.failoverSlot
         )
+        try await self.slotWasCreated(created, on: connection, catalog: catalog, session: &session)
+    }
+
+    /// A new slot exists and its snapshot is exported (valid while `connection` stays idle): tell the handler.
+    func slotWasCreated(
+        _ created: CreatedReplicationSlot,
+        on connection: ReplicationConnection,
+        catalog: CatalogClient,
+        session: inout StreamSession
+    ) async throws {
+        let slot = self.configuration.slot
         let info = SlotCreation(
             slotName: created.name,
             consistentPoint: created.consistentPoint,
@@ -477,12 +544,20 @@ public struct ChangeDataCapture: Service {
             return CDCError(.connection, "replication failed: \(error)", slot: slot, underlying: error)
         }
         let where_ = wire.host.map { " on \($0)" + (wire.port.map { ":\($0)" } ?? "") } ?? ""
+        let message = wire.serverFields?.message ?? ""
         switch wire.serverFields?.sqlState {
-        case "42501":
+        case "42501" where message.contains("replication") || message.contains("walsender"):
             return CDCError(
                 .privilege,
                 "user \"\(wire.user ?? "?")\" may not start replication\(where_): grant it with ALTER ROLE "
                     + "\(wire.user ?? "name") REPLICATION (or connect as a role that has it)",
+                slot: slot,
+                underlying: wire
+            )
+        case "42501":
+            return CDCError(
+                .privilege,
+                "user \"\(wire.user ?? "?")\" lacks a privilege\(where_): \(message)",
                 slot: slot,
                 underlying: wire
             )
@@ -511,12 +586,28 @@ public struct ChangeDataCapture: Service {
 /// What survives reconnects within one run.
 struct StreamSession {
     var assembler: ChangeAssembler
+    /// Persists acknowledgements before they are forwarded; remembers what was delivered.
+    let keeper: CheckpointKeeper
+    /// The server's system identifier, once connected.
+    var systemID: String?
+    /// The timeline of the last connection (or of the loaded checkpoint).
+    var timeline: UInt32?
+    /// The checkpoint loaded at start.
+    var checkpoint: Checkpoint?
     /// The end of the last transaction (or message) handed to the handler.
     var lastDelivered: LSN = .zero
     var hasStreamed = false
     var streamedSinceLastFailure = false
 
+    /// Whether this consumer has streamed from the slot before (in this run, or per its checkpoint).
+    var hasHistory: Bool { self.hasStreamed || self.checkpoint != nil }
+
     init(configuration: CDCConfiguration, acknowledger: Acknowledger) {
         self.assembler = ChangeAssembler(acknowledger: acknowledger)
+        self.keeper = CheckpointKeeper(
+            slot: configuration.slot,
+            store: configuration.checkpointStore,
+            start: configuration.startLSN
+        )
     }
 }

@@ -59,7 +59,7 @@ extension ChangeHandler {
         case .commit(let commit, let acknowledgement): try await self.commit(commit, acknowledgement: acknowledgement)
         case .relation(let table): try await self.relation(table)
         case .slotCreated(let slot): try await self.slotCreated(slot)
-        case .streamAbort, .prepared, .preparedOutcome: try await self.other(event)
+        case .streamAbort, .prepared, .preparedOutcome, .lostInFailover: try await self.other(event)
         }
     }
 }
