@@ -114,7 +114,7 @@ public struct ChangeDataCapture: Service {
     private func stream(on connection: ReplicationConnection, session: inout StreamSession) async throws {
         let version = try self.protocolVersion(for: connection)
         try await self.checkSetup(on: connection)
-        try await self.ensureSlot(on: connection)
+        guard try await self.ensureSlot(on: connection) == .stream else { return }
 
         let catalog = try await self.connectCatalog(for: connection)
         do {
@@ -359,7 +359,7 @@ public struct ChangeDataCapture: Service {
         }
     }
 
-    private func ensureSlot(on connection: ReplicationConnection) async throws {
+    private func ensureSlot(on connection: ReplicationConnection) async throws -> SlotOutcome {
         let slot = self.configuration.slot
         let result = try await connection.simpleQuery(
             "SELECT plugin::text, active::text, active_pid::text, database::text FROM pg_catalog.pg_replication_slots "
@@ -395,7 +395,8 @@ public struct ChangeDataCapture: Service {
                     )
                 )
             }
-            return
+            // A slot whose initial snapshot never finished is dropped here and created anew below.
+            if let outcome = try await self.existingSlotOutcome(on: connection) { return outcome }
         }
         guard self.configuration.createSlot else {
             throw CDCError(
@@ -404,6 +405,7 @@ public struct ChangeDataCapture: Service {
                 slot: slot
             )
         }
+        try await self.markSlotSetupStarted(on: connection)
         let created = try await connection.createReplicationSlot(
             slot,
             temporary: self.configuration.temporarySlot,
@@ -429,6 +431,8 @@ public struct ChangeDataCapture: Service {
                 underlying: error
             )
         }
+        // While this connection stays idle its exported snapshot is valid: copy the existing rows in it.
+        return try await self.finishSlotSetup(info, on: connection)
     }
 
     private func connectCatalog(for connection: ReplicationConnection) async throws -> CatalogClient {
