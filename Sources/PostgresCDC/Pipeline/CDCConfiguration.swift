@@ -1,3 +1,4 @@
+import Foundation
 public import PGOutput
 public import PostgresWire
 
@@ -99,6 +100,20 @@ public struct CDCConfiguration: Sendable {
     public var reconnect: ReconnectPolicy = ReconnectPolicy()
     /// The walsender connection's settings (status interval, buffers).
     public var replication: ReplicationConnection.Configuration = ReplicationConnection.Configuration()
+    /// Whether a slot the pipeline creates gets its existing rows copied first (the initial snapshot).
+    /// See `docs/snapshot.md`.
+    public var snapshot: SnapshotMode = .initial
+    /// How many SQL connections read the snapshot in parallel (each imports the same exported snapshot).
+    /// Default: the number of processor cores, at most 4.
+    public var snapshotWorkers: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// How many heap pages (8 kB each by default) one snapshot query reads at most; smaller chunks spread a
+    /// large table over the workers more evenly. Default: 4096 (32 MB).
+    public var snapshotChunkPages: Int = 4096
+    /// Called while the snapshot runs, at most once per ``snapshotProgressInterval`` and once when each table
+    /// completes (on the task that delivers events; keep it quick).
+    public var snapshotProgress: (@Sendable (SnapshotProgress) -> Void)? = nil
+    /// How often ``snapshotProgress`` is called while a table is being copied. Default: 1 s.
+    public var snapshotProgressInterval: Duration = .seconds(1)
 
     /// Creates a configuration.
     /// - Parameters:

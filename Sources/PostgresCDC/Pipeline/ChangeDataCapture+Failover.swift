@@ -127,7 +127,7 @@ extension ChangeDataCapture {
         session: inout StreamSession,
         catalog: CatalogClient,
         logTablesInstalled: Bool
-    ) async throws {
+    ) async throws -> SlotOutcome {
         let slot = self.configuration.slot
         let since = self.acknowledger.acknowledged
         if self.configuration.temporarySlot {
@@ -141,7 +141,7 @@ extension ChangeDataCapture {
         }
         if logTablesInstalled {
             try await self.recoverFromLogTables(on: connection, session: &session, catalog: catalog)
-            return
+            return .stream
         }
         guard self.configuration.onMissingSlot == .resnapshot else {
             throw CDCError(
@@ -155,6 +155,7 @@ extension ChangeDataCapture {
             )
         }
         self.logger.info("slot missing; creating it again and copying the tables", metadata: ["pgcdc.lsn": "\(since)"])
+        try await self.markSlotSetupStarted(on: connection)
         let created = try await connection.createReplicationSlot(
             slot,
             snapshot: .export,
@@ -164,7 +165,7 @@ extension ChangeDataCapture {
         self.acknowledger.reset(to: created.consistentPoint)
         session.keeper.reset(to: created.consistentPoint)
         session.lastDelivered = created.consistentPoint
-        try await self.slotWasCreated(created, on: connection, catalog: catalog, session: &session)
+        return try await self.slotWasCreated(created, on: connection, catalog: catalog, session: &session)
     }
 
     /// Creates the new slot first (its exported snapshot separates what the log holds from what the slot will

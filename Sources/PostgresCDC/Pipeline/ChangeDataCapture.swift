@@ -119,12 +119,16 @@ public struct ChangeDataCapture: Service {
         let catalog = try await self.connectCatalog(for: connection)
         do {
             let logTablesInstalled = try await self.logTablesInstalled(on: connection)
-            try await self.ensureSlot(
+            let outcome = try await self.ensureSlot(
                 on: connection,
                 session: &session,
                 catalog: catalog,
                 logTablesInstalled: logTablesInstalled
             )
+            guard outcome == .stream else {
+                await catalog.close()
+                return
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let keeper = session.keeper
                 let acknowledger = self.acknowledger
@@ -404,7 +408,7 @@ public struct ChangeDataCapture: Service {
         session: inout StreamSession,
         catalog: CatalogClient,
         logTablesInstalled: Bool
-    ) async throws {
+    ) async throws -> SlotOutcome {
         let slot = self.configuration.slot
         let result = try await connection.simpleQuery(
             "SELECT plugin::text, active::text, active_pid::text, database::text FROM pg_catalog.pg_replication_slots "
@@ -440,18 +444,18 @@ public struct ChangeDataCapture: Service {
                     )
                 )
             }
-            return
+            // A slot whose initial snapshot never finished is dropped here and created anew below.
+            if let outcome = try await self.existingSlotOutcome(on: connection) { return outcome }
         }
         if session.hasHistory {
             // The slot vanished although we streamed from it: a failover to a server without it (or someone
             // dropped it). A new slot would start now and silently skip what committed in between.
-            try await self.recoverMissingSlot(
+            return try await self.recoverMissingSlot(
                 on: connection,
                 session: &session,
                 catalog: catalog,
                 logTablesInstalled: logTablesInstalled
             )
-            return
         }
         guard self.configuration.createSlot else {
             throw CDCError(
@@ -460,6 +464,7 @@ public struct ChangeDataCapture: Service {
                 slot: slot
             )
         }
+        try await self.markSlotSetupStarted(on: connection)
         let created = try await connection.createReplicationSlot(
             slot,
             temporary: self.configuration.temporarySlot,
@@ -467,7 +472,7 @@ public struct ChangeDataCapture: Service {
             twoPhase: self.configuration.twoPhase,
             failover: self.configuration.failoverSlot
         )
-        try await self.slotWasCreated(created, on: connection, catalog: catalog, session: &session)
+        return try await self.slotWasCreated(created, on: connection, catalog: catalog, session: &session)
     }
 
     /// A new slot exists and its snapshot is exported (valid while `connection` stays idle): tell the handler.
@@ -476,7 +481,7 @@ public struct ChangeDataCapture: Service {
         on connection: ReplicationConnection,
         catalog: CatalogClient,
         session: inout StreamSession
-    ) async throws {
+    ) async throws -> SlotOutcome {
         let slot = self.configuration.slot
         let info = SlotCreation(
             slotName: created.name,
@@ -496,6 +501,8 @@ public struct ChangeDataCapture: Service {
                 underlying: error
             )
         }
+        // While this connection stays idle its exported snapshot is valid: copy the existing rows in it.
+        return try await self.finishSlotSetup(info, on: connection)
     }
 
     private func connectCatalog(for connection: ReplicationConnection) async throws -> CatalogClient {
