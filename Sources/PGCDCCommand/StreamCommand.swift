@@ -111,7 +111,7 @@ struct StreamRunner {
         let pipeline = ChangeDataCapture(configuration: self.configuration, handler: handler, logger: self.logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: pipeline)],
+                services: [.init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: self.logger
             )

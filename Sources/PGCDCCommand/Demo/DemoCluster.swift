@@ -188,47 +188,67 @@ struct DemoCluster: Sendable {
         }
     }
 
-    /// Runs a tool (as `user` via `runuser`, or `setpriv` when `runuser` is missing) and returns its output.
+    /// Runs a tool (as `user` via `runuser`, or `setpriv` when `runuser` is missing), from `/`, and returns its
+    /// output (stdout and stderr, through a temporary file).
+    ///
+    /// `posix_spawn` and a blocking `waitpid` on the child's pid: Foundation's `Process` did not always notice
+    /// the exit of a child whose own child (the postmaster) lives on.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], as user: String?) throws -> String {
-        let process = Process()
+        var argv = [tool] + arguments
         if let user {
-            if FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
-                || FileManager.default.isExecutableFile(atPath: "/sbin/runuser")
-            {
-                process.executableURL = URL(
-                    fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
-                        ? "/usr/sbin/runuser" : "/sbin/runuser"
-                )
-                process.arguments = ["-u", user, "--", tool] + arguments
+            if let runuser = ["/usr/sbin/runuser", "/sbin/runuser"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }) {
+                argv = [runuser, "-u", user, "--"] + argv
             } else {
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-                process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--init-groups", tool] + arguments
+                argv = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--init-groups"] + argv
             }
-        } else {
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw DemoError(.toolFailed, "could not run \(tool): \(error)")
+        // The tools warn or fail when the working directory is not readable by the server user.
+        argv = ["/usr/bin/env", "--chdir=/"] + argv
+
+        var template = Array("/tmp/pgcdc-tool-XXXXXX".utf8CString)
+        let outputFD = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { mkstemp($0) } ?? -1
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        guard outputFD >= 0 else {
+            throw DemoError(.toolFailed, "could not create a temporary file under /tmp: \(Self.errnoText())")
+        }
+        let outputPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        _ = fcntl(outputFD, F_SETFD, FD_CLOEXEC)
+        defer {
+            close(outputFD)
+            unlink(outputPath)
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
+
+        var cArguments = argv.map { strdup($0) }
+        defer { cArguments.forEach { free($0) } }
+        cArguments.append(nil)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else {
+            throw DemoError(.toolFailed, "could not run \(tool): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else {
+                throw DemoError(.toolFailed, "could not wait for \(tool): \(Self.errnoText())")
+            }
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // Exited normally (low 7 bits 0) with status 0.
+        guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
             let name = URL(fileURLWithPath: tool).lastPathComponent
-            throw DemoError(
-                .toolFailed,
-                "\(name) \(arguments.last ?? "") failed with exit status \(process.terminationStatus)",
-                detail: text
-            )
+            let how = status & 0x7F == 0 ? "exit status \((status >> 8) & 0xFF)" : "signal \(status & 0x7F)"
+            throw DemoError(.toolFailed, "\(name) \(arguments.last ?? "") failed with \(how)", detail: text)
         }
         return text
     }

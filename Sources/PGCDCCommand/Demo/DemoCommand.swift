@@ -17,7 +17,7 @@ struct DemoCommand: AsyncParsableCommand {
         let demo = Demo(color: Terminal.usesColor(1), logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: demo)],
+                services: [.init(service: demo, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
