@@ -230,7 +230,9 @@ struct DemoCluster: Sendable {
         posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
 
         var cArguments = argv.map { strdup($0) }
-        defer { cArguments.forEach { free($0) } }
+        defer {
+            for argument in cArguments { free(argument) }
+        }
         cArguments.append(nil)
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
