@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // Layer 1: the walsender wire protocol (startup, auth, TLS, simple query, CopyBoth, feedback).
@@ -77,6 +78,13 @@ let package = Package(
             name: "PGOutputFuzz",
             dependencies: ["PGOutput", nioCore],
             path: "Fuzz/PGOutputFuzz",
+            swiftSettings: settings
+        ),
+
+        // The benchmark consumer: the library's event loop with no output.
+        .executableTarget(
+            name: "pgcdc-bench",
+            dependencies: ["PostgresCDC", "PostgresWire", "PGOutput", logging],
             swiftSettings: settings
         ),
 

@@ -58,7 +58,7 @@ public struct CDCError: Error, Sendable, CustomStringConvertible, CustomDebugStr
     public var lsn: LSN?
     /// The relation concerned.
     public var relation: String?
-    /// The cause (often a ``PostgresWireError`` with host and server fields).
+    /// The cause (often a `PostgresWireError` with host and server fields).
     public var underlying: (any Error)?
     /// Where in our code.
     public var file: String

@@ -132,6 +132,8 @@ public struct PostgresWireError: Error, Sendable, CustomStringConvertible, Custo
     ///   - lsn: the WAL position concerned.
     ///   - serverFields: the server's ErrorResponse fields.
     ///   - underlying: the cause.
+    ///   - file: where in our code (defaults to the caller).
+    ///   - line: where in our code (defaults to the caller).
     public init(
         _ code: Code,
         _ reason: String,

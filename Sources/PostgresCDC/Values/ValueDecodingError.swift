@@ -70,6 +70,8 @@ public struct ValueDecodingError: Error, Sendable, CustomStringConvertible, Cust
     ///   - typeOID: the column's type OID.
     ///   - format: the wire format.
     ///   - rawBytes: the value's bytes; only the first ``maxRawBytes`` are kept.
+    ///   - file: where in our code (defaults to the caller).
+    ///   - line: where in our code (defaults to the caller).
     public init(
         _ code: Code,
         _ reason: String,

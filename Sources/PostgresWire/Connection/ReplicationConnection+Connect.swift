@@ -148,11 +148,18 @@ extension ReplicationConnection {
         }
         defer { timeoutTask?.cancel() }
 
+        let tlsErrors = TLSErrorRecorder()
         let isTLS: Bool
         let asyncChannel: NIOAsyncChannel<InboundMessage, FrontendMessage>
         let handler: NIOLoopBound<ReplicationStreamHandler>
         do {
-            isTLS = try await self.negotiateTLS(channel: channel, endpoint: endpoint, settings: settings, plan: tls)
+            isTLS = try await self.negotiateTLS(
+                channel: channel,
+                endpoint: endpoint,
+                settings: settings,
+                plan: tls,
+                recorder: tlsErrors
+            )
             (asyncChannel, handler) = try await channel.eventLoop.submit {
                 let streamHandler = ReplicationStreamHandler(
                     statusInterval: configuration.statusInterval,
@@ -199,6 +206,9 @@ extension ReplicationConnection {
                     )
                 } catch {
                     if startupTimedOut { throw failure(.connectTimeout, "connect_timeout passed during startup") }
+                    if let tlsError = tlsErrors.error {
+                        throw failure(.tls, "TLS failed: \(tlsError)", tlsError)
+                    }
                     throw error
                 }
                 timeoutTask?.cancel()

@@ -29,7 +29,8 @@ extension ReplicationConnection {
         channel: any Channel,
         endpoint: ConnectionSettings.Endpoint,
         settings: ConnectionSettings,
-        plan: TLSPlan
+        plan: TLSPlan,
+        recorder: TLSErrorRecorder
     ) async throws -> Bool {
         guard plan != .plaintext else { return false }
         guard !endpoint.isUnixSocket else { return false }  // libpq does not use TLS over Unix sockets
@@ -54,6 +55,7 @@ extension ReplicationConnection {
         try await channel.eventLoop.submit {
             let handler = try NIOSSLClientHandler(context: context, serverHostname: hostname)
             try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            try channel.pipeline.syncOperations.addHandler(recorder, position: .after(handler))
         }.get()
         return true
     }
