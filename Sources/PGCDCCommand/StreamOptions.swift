@@ -72,6 +72,11 @@ struct StreamOptions: ParsableArguments {
     @Flag(help: "Create the slot as temporary: dropped when pgcdc exits (env PGCDC_TEMPORARY_SLOT).")
     var temporarySlot: Bool = false
 
+    @Flag(
+        help: "Create the slot as a failover slot, synchronized to standbys, PostgreSQL 17+ (env PGCDC_FAILOVER_SLOT)."
+    )
+    var failoverSlot: Bool = false
+
     @Option(help: "Seconds between status updates to the server (env PGCDC_STATUS_INTERVAL; default 10).")
     var statusInterval: Double?
 
@@ -131,6 +136,12 @@ struct StreamOptions: ParsableArguments {
         resolved.messages = self.messages || (environment.flag("PGCDC_MESSAGES") ?? false)
         resolved.createSlot = self.createSlot ?? environment.flag("PGCDC_CREATE_SLOT") ?? true
         resolved.temporarySlot = self.temporarySlot || (environment.flag("PGCDC_TEMPORARY_SLOT") ?? false)
+        resolved.failoverSlot = self.failoverSlot || (environment.flag("PGCDC_FAILOVER_SLOT") ?? false)
+        if resolved.failoverSlot && resolved.temporarySlot {
+            throw ValidationError(
+                "--failover-slot and --temporary-slot exclude each other: a temporary slot cannot fail over."
+            )
+        }
         if let text = environment.value("PGCDC_STATUS_INTERVAL"), self.statusInterval == nil {
             guard let seconds = Double(text) else {
                 throw ValidationError("PGCDC_STATUS_INTERVAL must be a number of seconds, got '\(text)'.")
@@ -203,6 +214,7 @@ struct ResolvedStreamOptions: Sendable, Equatable {
     var messages = false
     var createSlot = true
     var temporarySlot = false
+    var failoverSlot = false
     var statusInterval: Double = 10
     var snapshot = SnapshotModeOption.initial
     var snapshotWorkers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -221,6 +233,7 @@ struct ResolvedStreamOptions: Sendable, Equatable {
         configuration.messages = self.messages
         configuration.createSlot = self.createSlot
         configuration.temporarySlot = self.temporarySlot
+        configuration.failoverSlot = self.failoverSlot
         configuration.replication.statusInterval = .milliseconds(Int64((self.statusInterval * 1000).rounded()))
         return configuration
     }

@@ -61,6 +61,7 @@ struct StreamOptionsParsingTests {
         #expect(configuration.binary && configuration.streaming && configuration.messages)
         #expect(configuration.createSlot == false)
         #expect(configuration.temporarySlot == true)
+        #expect(configuration.failoverSlot == false)
         #expect(configuration.replication.statusInterval == .milliseconds(2500))
         #expect(configuration.connection.endpoints == [.init(host: "db.example", port: 6543)])
         #expect(configuration.connection.database == "shop")
@@ -100,6 +101,9 @@ struct StreamOptionsParsingTests {
         #expect(try resolve([], env: ["PGCDC_CREATE_SLOT": "false"]).createSlot == false)
         #expect(try resolve([], env: ["PGCDC_MAX_CHANGES": "12", "PGCDC_SNAPSHOT": "initial-only"]).maxChanges == 12)
         #expect(try resolve([], env: ["PGCDC_SNAPSHOT": "initial-only"]).snapshot == .initialOnly)
+        #expect(
+            try resolve(["--failover-slot"]).configuration(connection: .init(endpoints: [], user: "u")).failoverSlot
+        )
     }
 
     @Test(
@@ -113,6 +117,7 @@ struct StreamOptionsParsingTests {
             (["--snapshot-workers", "0"], "--snapshot-workers"),
             (["--log-level", "loud"], "--log-level"),
             (["--publication", " , "], "--publication"),
+            (["--failover-slot", "--temporary-slot"], "--failover-slot"),
         ]
     )
     func badValues(arguments: [String], option: String) throws {
