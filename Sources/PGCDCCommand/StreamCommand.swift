@@ -51,6 +51,15 @@ struct StreamCommand: AsyncParsableCommand {
         }
         defer { output.close() }
 
+        if resolved.snapshot == .initialOnly {
+            // The initial snapshot (issue 5) is built in the library separately; until it is wired here,
+            // initial-only would silently stream forever instead of exiting after the snapshot.
+            throw Terminal.fail(
+                ValidationError(
+                    "--snapshot initial-only is not available in this build: the initial snapshot is not wired yet"
+                )
+            )
+        }
         if resolved.snapshot != .never {
             logger.debug(
                 "initial snapshot requested",
