@@ -59,11 +59,14 @@ let package = Package(
             swiftSettings: settings
         ),
         // Layer 4: where events go (JSON lines, ...).
-        .target(name: "PostgresCDCSinks", dependencies: ["PostgresCDC", nioCore], swiftSettings: settings),
+        .target(name: "PostgresCDCSinks", dependencies: ["PostgresCDC", "PostgresWire", nioCore], swiftSettings: settings),
         // Layer 5: the command-line commands, as a library so that tests can parse them.
         .target(
             name: "PGCDCCommand",
-            dependencies: ["PostgresCDCSinks", "PostgresCDC", "PostgresWire", argumentParser, logging, serviceLifecycle],
+            dependencies: [
+                "PostgresCDCSinks", "PostgresCDC", "PostgresWire", "PGOutput", nioCore, argumentParser, logging,
+                serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: settings
         ),
         // Layer 6: the executable, `@main` only.
@@ -114,7 +117,14 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresCDCSinksTests",
-            dependencies: ["PostgresCDCSinks", "PostgresCDC", nioCore],
+            dependencies: ["PostgresCDCSinks", "PostgresCDC", "PostgresWire", nioCore],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "PGCDCCommandTests",
+            dependencies: [
+                "PGCDCCommand", "PostgresCDC", "PostgresWire", "PGOutput", argumentParser, logging, "CDCTestSupport",
+            ],
             swiftSettings: settings
         ),
         .testTarget(
