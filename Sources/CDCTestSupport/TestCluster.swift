@@ -83,6 +83,8 @@ public final class TestCluster: Sendable {
     /// A failure of the script.
     public struct ScriptError: Error, CustomStringConvertible {
         public var description: String
+        /// Creates an error.
+        public init(description: String) { self.description = description }
     }
 
     /// Runs the script and parses its `export NAME=value` lines.
