@@ -284,4 +284,62 @@ struct FailoverTests {
         #expect(phantoms.isEmpty, "phantoms: \(phantoms.sorted())")
         #expect(replay.lostXIDs.isEmpty)
     }
+
+    /// A failover while a large transaction is open: it never committed, so none of its rows may appear; a large
+    /// transaction that committed just before the crash must arrive whole (from the stream or the log tables).
+    @Test func failoverInTheMiddleOfALargeTransaction() async throws {
+        try TestDatabase.requireConfigured()
+        let cluster = try TestCluster.start()
+        defer { cluster.stop() }
+        try await Self.setUp(cluster, logTables: true)
+        var configuration = CDCConfiguration(connection: cluster.settings(), slot: "shop_cdc", publications: ["shop"])
+        configuration.replication.statusInterval = .seconds(1)
+        configuration.reconnect.initialDelay = .milliseconds(100)
+        configuration.reconnect.maximumDelay = .milliseconds(500)
+        let handler = RecordingHandler()
+        let pipeline = ChangeDataCapture(configuration: configuration, handler: handler, logger: TestDatabase.logger)
+        let writer = Writer(settings: cluster.settings())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pipeline.run() }
+            group.addTask { await writer.run() }
+            try await Task.sleep(for: .seconds(1))
+            let settings = cluster.settings()
+            // Committed just before the crash: 5000 rows.
+            _ = try await ReplicationConnection.withConnection(to: settings, logger: TestDatabase.logger) {
+                try await $0.simpleQuery(
+                    "INSERT INTO items SELECT g, '{}', g, now() FROM generate_series(100001, 105000) g"
+                )
+            }
+            // Open when the primary dies: never committed.
+            group.addTask {
+                _ = try? await ReplicationConnection.withConnection(to: settings, logger: TestDatabase.logger) {
+                    try await $0.simpleQuery(
+                        "BEGIN; INSERT INTO items SELECT g, '{}', g, now() FROM generate_series(200001, 205000) g; "
+                            + "SELECT pg_sleep(30); COMMIT"
+                    )
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            try cluster.crashPrimary()
+            try cluster.promote()
+            try await Task.sleep(for: .seconds(2))
+            writer.stop()
+            let final = try await Self.finalItems(cluster)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(90))
+            while ContinuousClock.now < deadline {
+                if final.isSubset(of: Set(try Self.replay(handler).insertedItems.keys)) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            pipeline.requestStop()
+            try await group.waitForAll()
+        }
+        let final = try await Self.finalItems(cluster)
+        let replay = try Self.replay(handler)
+        let missing = final.subtracting(replay.insertedItems.keys)
+        #expect(missing.isEmpty, "missing: \(missing.count), e.g. \(missing.sorted().prefix(10))")
+        #expect((100_001...105_000).allSatisfy { final.contains(Int64($0)) })
+        #expect(!replay.insertedItems.keys.contains { (200_001...205_000).contains($0) }, "uncommitted rows delivered")
+        let duplicated = replay.insertedItems.filter { $0.value > 1 }.map(\.key)
+        #expect(duplicated.allSatisfy { replay.recoveredItemInserts.contains($0) }, "unflagged duplicates")
+    }
 }

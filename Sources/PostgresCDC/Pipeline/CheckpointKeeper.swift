@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import PostgresWire
 import Synchronization
@@ -148,12 +149,19 @@ final class CheckpointKeeper: Sendable {
         // A position reached without new transactions (keepalives) needs no pruning; skipping the write also
         // keeps the checkpoint row's own change from feeding an endless loop under FOR ALL TABLES.
         if let logTables, let sql, !acknowledged.isEmpty {
-            try await logTables.acknowledge(
-                checkpoint,
-                transactions: acknowledged.map(\.xid),
-                on: sql,
-                logger: logger
-            )
+            // A query on a connection whose server died mid-query may never complete: when the stream ends
+            // (and this task is cancelled) close the connection, which fails the query.
+            _ = try await withTaskCancellationHandler {
+                try await logTables.acknowledge(
+                    checkpoint,
+                    transactions: acknowledged.map(\.xid),
+                    on: sql,
+                    logger: logger
+                )
+            } onCancel: {
+                let closing: EventLoopFuture<Void> = sql.close()
+                closing.whenComplete { _ in }
+            }
         }
         try await self.store?.save(checkpoint)
         self.state.withLock { state in
