@@ -286,7 +286,10 @@ struct FailoverDoctor {
                         + (primary.slotIsFailover == nil ? " (it does not exist on the primary yet)" : ""),
                     fix: primary.slotIsFailover == false
                         ? "recreate the slot as a failover slot (pgcdc stream --failover-slot)"
-                        : primary.slotIsFailover == true ? "check the settings above and the standby's log" : nil
+                        : primary.slotIsFailover == true
+                            ? "wait: the standby copies a new failover slot once it has replayed the WAL the slot "
+                                + "needs (SELECT pg_sync_replication_slots() on the standby syncs now); else check the "
+                                + "settings above and the standby's log" : nil
                 )
             )
         }

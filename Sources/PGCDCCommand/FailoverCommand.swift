@@ -102,28 +102,19 @@ struct FailoverCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = Environment.process
-            let lines = try await self.options.withPrimary(in: environment) {
-                tables,
-                publication,
-                logger,
-                primary in
-                let installed = try await tables.install(
-                    publication: publication,
-                    on: primary,
-                    logger: logger
-                )
-                var lines = [
+            try await self.options.withPrimary(in: environment) { tables, publication, logger, primary in
+                let installed = try await tables.install(publication: publication, on: primary, logger: logger)
+                // Printed before the grant: the install is committed even when the grant then fails.
+                print(
                     "installed the failover log tables in schema \(tables.schema) and triggers on "
                         + "\(installed.count) table(s) of publication \(publication)"
-                ]
-                lines += installed.map { "  \($0)" }
+                )
+                for table in installed { print("  \(table)") }
                 if let role = self.grantTo {
                     try await tables.grant(to: role, on: primary, logger: logger)
-                    lines.append("granted role \(role) the use of the log tables")
+                    print("granted role \(role) the use of the log tables")
                 }
-                return lines
             }
-            for line in lines { print(line) }
         }
     }
 
