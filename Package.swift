@@ -65,7 +65,7 @@ let package = Package(
             name: "PGCDCCommand",
             dependencies: [
                 "PostgresCDCSinks", "PostgresCDC", "PostgresWire", "PGOutput", nioCore, argumentParser, logging,
-                serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                postgresNIO, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings
         ),

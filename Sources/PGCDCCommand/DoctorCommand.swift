@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresCDC
 import PostgresWire
 
 /// `pgcdc doctor`: checks that a server is ready for logical replication.
@@ -17,16 +18,53 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "The slot to check (env PGCDC_SLOT, PYPGCDC_SLOT; default test_slot).")
     var slot: String?
 
+    @Option(
+        help: "The schema of the failover log tables (env PGCDC_LOG_SCHEMA; default \(LogTables.defaultSchema))."
+    )
+    var logSchema: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A standby to check for failover slot synchronization, PostgreSQL 17+ (env PGCDC_STANDBY_DSN).",
+            discussion: "Hosts of a multi-host --dsn that are in recovery are checked too.",
+            valueName: "dsn"
+        )
+    )
+    var standby: String?
+
     func run() async throws {
         let environment = Environment.process
         let publication =
             self.publication ?? environment.value("PGCDC_PUBLICATION", "PYPGCDC_PUBLICATION") ?? "test_publication"
         let slot = self.slot ?? environment.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
-        let findings: [DoctorFinding]
+        var findings: [DoctorFinding]
         do {
-            findings = try await ServerSession.run(self.connection, environment: environment) { session in
-                try await Doctor(session: session, publication: publication, slot: slot).examine()
+            let settings = try self.connection.settings(in: environment)
+            let standby = try (self.standby ?? environment.value("PGCDC_STANDBY_DSN")).map {
+                try ConnectionSettings.parse($0, environment: environment.variables)
             }
+            let failover = FailoverDoctor(
+                settings: settings,
+                standby: standby,
+                publication: publication,
+                slot: slot,
+                logTables: LogTables(
+                    schema: self.logSchema ?? environment.value("PGCDC_LOG_SCHEMA") ?? LogTables.defaultSchema
+                )
+            )
+            let primary: FailoverDoctor.Primary
+            (findings, primary) = try await ServerSession.run(settings: settings) { session in
+                let doctor = Doctor(session: session, publication: publication, slot: slot)
+                var findings = try await doctor.examine()
+                let (primary, slotFindings) = try await failover.primaryChecks(
+                    session: session,
+                    slots: try await session.slots()
+                )
+                findings += slotFindings
+                return (findings, primary)
+            }
+            findings += await failover.logTableChecks()
+            findings += await failover.standbyChecks(primary: primary)
         } catch {
             throw Terminal.fail(error)
         }

@@ -12,7 +12,7 @@ public struct PGCDC: AsyncParsableCommand {
             own database. Every option can also be set with an environment variable (see `pgcdc stream --help`).
             """,
         version: PostgresCDCVersion.string,
-        subcommands: [StreamCommand.self, DemoCommand.self, SlotCommand.self, DoctorCommand.self]
+        subcommands: [StreamCommand.self, DemoCommand.self, SlotCommand.self, FailoverCommand.self, DoctorCommand.self]
     )
 
     /// Creates the command (ArgumentParser fills it).

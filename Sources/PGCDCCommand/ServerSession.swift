@@ -19,7 +19,19 @@ struct ServerSession {
         environment: Environment,
         _ body: (ServerSession) async throws -> Result
     ) async throws -> Result {
-        let settings = try options.settings(in: environment)
+        try await self.run(settings: options.settings(in: environment), body)
+    }
+
+    /// Connects with these settings, runs `body`, disconnects.
+    /// - Parameters:
+    ///   - settings: where to connect.
+    ///   - body: the work.
+    /// - Returns: what `body` returns.
+    /// - Throws: ``PostgresWireError`` or what `body` throws.
+    static func run<Result>(
+        settings: ConnectionSettings,
+        _ body: (ServerSession) async throws -> Result
+    ) async throws -> Result {
         var logger = Logger(label: "pgcdc") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = .warning
         return try await ReplicationConnection.withConnection(to: settings, logger: logger) { connection in

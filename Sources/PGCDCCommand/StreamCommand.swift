@@ -15,7 +15,8 @@ struct StreamCommand: AsyncParsableCommand {
         discussion: """
             Creates the slot when it is missing. Logs go to stderr. A transaction is acknowledged to the server \
             only after its lines were written (and, with --output, fsync'd): after a restart the stream resumes \
-            after the last acknowledged transaction. SIGINT/SIGTERM finish the current transaction, acknowledge \
+            after the last acknowledged transaction. A slot it creates first gets the existing rows of the published \
+            tables as `read` events (--snapshot; progress on stderr). SIGINT/SIGTERM finish the current transaction, acknowledge \
             it and exit 0. The event format is described in docs/events.md.
             """
     )
@@ -51,22 +52,12 @@ struct StreamCommand: AsyncParsableCommand {
         }
         defer { output.close() }
 
-        if resolved.snapshot == .initialOnly {
-            // The initial snapshot (issue 5) is built in the library separately; until it is wired here,
-            // initial-only would silently stream forever instead of exiting after the snapshot.
-            throw Terminal.fail(
-                ValidationError(
-                    "--snapshot initial-only is not available in this build: the initial snapshot is not wired yet"
-                )
-            )
-        }
         if resolved.snapshot != .never {
-            logger.debug(
-                "initial snapshot requested",
-                metadata: [
-                    "pgcdc.snapshot": "\(resolved.snapshot.rawValue)", "pgcdc.workers": "\(resolved.snapshotWorkers)",
-                ]
-            )
+            // Progress of the initial snapshot (when the slot is created) on stderr: a bar on a terminal, else a
+            // plain line every 10 seconds and one per finished table.
+            let terminal = isatty(FileHandle.standardError.fileDescriptor) == 1
+            configuration.snapshotProgress = SnapshotProgressReport.printer(terminal: terminal)
+            if !terminal { configuration.snapshotProgressInterval = .seconds(10) }
         }
         let runner = StreamRunner(
             configuration: configuration,

@@ -13,6 +13,31 @@ enum SnapshotModeOption: String, CaseIterable, ExpressibleByArgument, Sendable {
     case never
     /// Read the existing rows, then exit.
     case initialOnly = "initial-only"
+
+    /// The library's mode.
+    var mode: SnapshotMode {
+        switch self {
+        case .initial: .initial
+        case .never: .never
+        case .initialOnly: .initialOnly
+        }
+    }
+}
+
+/// What to do when the slot vanished after a failover (`--on-missing-slot`).
+enum MissingSlotOption: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// Recover from the failover log tables when installed, else stop with an explanation (the default).
+    case fail
+    /// Create the slot again and copy the published tables again.
+    case resnapshot
+
+    /// The library's policy.
+    var policy: CDCConfiguration.MissingSlotPolicy {
+        switch self {
+        case .fail: .fail
+        case .resnapshot: .resnapshot
+        }
+    }
 }
 
 /// The options of `pgcdc stream`, each with an environment variable.
@@ -91,6 +116,22 @@ struct StreamOptions: ParsableArguments {
             "Connections reading the initial snapshot in parallel (env PGCDC_SNAPSHOT_WORKERS; default: CPU count, at most 4)."
     )
     var snapshotWorkers: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Persist the last acknowledged commit in this file, fsync'd before the server hears of it (env PGCDC_CHECKPOINT).",
+            discussion:
+                "A restart resumes exactly after that commit, a different database is refused, and a failover is recovered from it.",
+            valueName: "file"
+        )
+    )
+    var checkpoint: String?
+
+    @Option(
+        help:
+            "When the slot vanished after a failover and no log tables can fill the gap: fail, or resnapshot (env PGCDC_ON_MISSING_SLOT; default fail)."
+    )
+    var onMissingSlot: MissingSlotOption?
 
     @Option(
         help:
@@ -172,6 +213,18 @@ struct StreamOptions: ParsableArguments {
         if resolved.snapshot == .initialOnly && resolved.temporarySlot == false && resolved.createSlot == false {
             throw ValidationError("--snapshot initial-only needs a slot it may create: drop --no-create-slot.")
         }
+        if let path = self.checkpoint ?? environment.value("PGCDC_CHECKPOINT") {
+            guard !path.isEmpty else { throw ValidationError("--checkpoint needs a file path.") }
+            resolved.checkpointPath = path
+        }
+        if let policy = self.onMissingSlot {
+            resolved.onMissingSlot = policy
+        } else if let text = environment.value("PGCDC_ON_MISSING_SLOT") {
+            guard let policy = MissingSlotOption(rawValue: text) else {
+                throw ValidationError("PGCDC_ON_MISSING_SLOT must be fail or resnapshot, got '\(text)'.")
+            }
+            resolved.onMissingSlot = policy
+        }
         if let text = self.logLevel ?? environment.value("PGCDC_LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ValidationError(
@@ -218,6 +271,8 @@ struct ResolvedStreamOptions: Sendable, Equatable {
     var statusInterval: Double = 10
     var snapshot = SnapshotModeOption.initial
     var snapshotWorkers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    var checkpointPath: String?
+    var onMissingSlot = MissingSlotOption.fail
     var logLevel = Logger.Level.info
 
     /// The pipeline configuration.
@@ -234,6 +289,10 @@ struct ResolvedStreamOptions: Sendable, Equatable {
         configuration.createSlot = self.createSlot
         configuration.temporarySlot = self.temporarySlot
         configuration.failoverSlot = self.failoverSlot
+        configuration.snapshot = self.snapshot.mode
+        configuration.snapshotWorkers = self.snapshotWorkers
+        configuration.checkpointStore = self.checkpointPath.map { FileCheckpointStore(path: $0) }
+        configuration.onMissingSlot = self.onMissingSlot.policy
         configuration.replication.statusInterval = .milliseconds(Int64((self.statusInterval * 1000).rounded()))
         return configuration
     }

@@ -227,6 +227,144 @@ struct CLITests {
         #expect(bad.stdout.contains("FAIL table public.\(keyless) has no primary key"), "\(bad.stdout)")
     }
 
+    @Test("stream --snapshot initial-only: the existing rows as read events, progress on stderr, exit 0")
+    func snapshotInitialOnly() async throws {
+        try TestDatabase.requireConfigured()
+        let (table, publication, slot) = try await self.makeTable()
+        defer { Task { try? await self.cleanUp(table: table, publication: publication, slot: slot) } }
+        try await TestDatabase.execute(
+            """
+            INSERT INTO \(table) SELECT g, 'row ' || g, g * 1.25, NULL FROM generate_series(1, 250) AS g;
+            ANALYZE \(table);
+            """
+        )
+
+        let result = try await PGCDCProcess.run([
+            "stream", "--dsn", self.dsn, "--slot", slot, "--publication", publication, "--snapshot", "initial-only",
+            "--snapshot-workers", "2",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = try self.lines(result.stdout)
+        #expect(events.count == 250)
+        #expect(events.allSatisfy { $0["op"] as? String == "read" && $0["table"] as? String == table })
+        let ids = Set(events.compactMap { (($0["after"] as? [String: Any])?["id"] as? NSNumber)?.intValue })
+        #expect(ids == Set(1...250), "\(result.stdout.prefix(400))")
+        // A plain progress line per finished table (stderr is not a terminal here).
+        #expect(result.stderr.contains("snapshot public.\(table) 100% 250 rows"), "\(result.stderr)")
+        // The slot stays, so that a later `stream` continues from the snapshot's consistent point.
+        #expect(try await self.confirmedFlush(slot) != nil)
+
+        // A change after the snapshot arrives through the slot, not as a second copy.
+        try await TestDatabase.execute("UPDATE \(table) SET name = 'changed' WHERE id = 7")
+        let next = try await PGCDCProcess.run([
+            "stream", "--dsn", self.dsn, "--slot", slot, "--publication", publication, "--max-changes", "1",
+        ])
+        #expect(next.status == 0, "\(next.stderr)")
+        let changes = try self.lines(next.stdout)
+        #expect(changes.map { $0["op"] as? String } == ["update"])
+    }
+
+    @Test("failover install --grant-to, status, uninstall: exit 0, one fact per line, the triggers come and go")
+    func failoverLogTables() async throws {
+        try TestDatabase.requireConfigured()
+        let (table, publication, slot) = try await self.makeTable()
+        let schema = TestDatabase.uniqueName("cli_log")
+        let role = TestDatabase.uniqueName("cli_consumer")
+        try await TestDatabase.execute("CREATE ROLE \(role)")
+        defer {
+            Task {
+                _ = try? await TestDatabase.execute(
+                    "DROP SCHEMA IF EXISTS \(schema) CASCADE; DROP ROLE IF EXISTS \(role)"
+                )
+                try? await self.cleanUp(table: table, publication: publication, slot: slot)
+            }
+        }
+        let common = ["--dsn", self.dsn, "--publication", publication, "--schema", schema]
+
+        let install = try await PGCDCProcess.run(["failover", "install"] + common + ["--grant-to", role])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(install.stdout.contains("on 1 table(s) of publication \(publication)"), "\(install.stdout)")
+        let granted = try await TestDatabase.execute(
+            """
+            SELECT has_schema_privilege('\(role)', '\(schema)', 'USAGE')::text,
+                   has_table_privilege('\(role)', '\(schema).change_log', 'SELECT,DELETE')::text,
+                   has_table_privilege('\(role)', '\(schema).change_log', 'INSERT')::text,
+                   has_table_privilege('\(role)', '\(schema).checkpoint', 'SELECT,INSERT,UPDATE')::text
+            """
+        )
+        #expect(granted.first?.rows.first == ["true", "true", "false", "true"])
+
+        try await TestDatabase.execute("INSERT INTO \(table) VALUES (1, 'a', 1, NULL), (2, 'b', 2, NULL)")
+        let status = try await PGCDCProcess.run(["failover", "status"] + common)
+        #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
+        let lines = status.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("log tables: installed (schema \(schema))"), "\(status.stdout)")
+        #expect(lines.contains("tables without trigger: none"))
+        #expect(lines.contains("entries: 2 in 1 transaction(s)"))
+        #expect(lines.contains("track_commit_timestamp: on"))
+        #expect(lines.contains { $0.hasPrefix("oldest entry: 20") })
+
+        let doctor = try await PGCDCProcess.run([
+            "doctor", "--dsn", self.dsn, "--publication", publication, "--slot", slot, "--log-schema", schema,
+        ])
+        #expect(doctor.stdout.contains("OK   failover log tables installed (schema \(schema))"), "\(doctor.stdout)")
+
+        let uninstall = try await PGCDCProcess.run(["failover", "uninstall"] + common)
+        #expect(uninstall.status == 0, "\(uninstall.stderr)")
+        let after = try await PGCDCProcess.run(["failover", "status"] + common)
+        #expect(after.status != 0)
+        #expect(after.stdout.contains("log tables: not installed"), "\(after.stdout)")
+        #expect(after.stderr.contains("pgcdc failover install"), "\(after.stderr)")
+        let triggers = try await TestDatabase.execute(
+            "SELECT count(*)::text FROM pg_trigger WHERE tgrelid = '\(table)'::regclass AND NOT tgisinternal"
+        )
+        #expect(triggers.first?.rows.first == ["0"])
+    }
+
+    @Test(
+        "doctor with a standby among the hosts: failover slot and the standby's slot synchronization settings",
+        .enabled(if: TestDatabase.standbyPort != nil, "start the cluster with --standby")
+    )
+    func doctorStandby() async throws {
+        try TestDatabase.requireConfigured()
+        let standbyPort = try #require(TestDatabase.standbyPort)
+        let major = try #require(TestDatabase.serverMajorVersion)
+        let (table, publication, slot) = try await self.makeTable()
+        defer { Task { try? await self.cleanUp(table: table, publication: publication, slot: slot) } }
+        let hosts =
+            "host=\(TestDatabase.host),\(TestDatabase.host) port=\(TestDatabase.port),\(standbyPort) "
+            + "user=\(TestDatabase.user) dbname=\(TestDatabase.database) sslmode=disable"
+        let standby = "\(TestDatabase.host):\(standbyPort)"
+
+        if major >= 17 {
+            let created = try await PGCDCProcess.run([
+                "slot", "create", "--dsn", self.dsn, "--slot", slot, "--failover",
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        let result = try await PGCDCProcess.run([
+            "doctor", "--dsn", hosts, "--publication", publication, "--slot", slot,
+        ])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        if major >= 17 {
+            #expect(lines.contains("OK   slot \(slot) is a failover slot"), "\(result.stdout)")
+            #expect(lines.contains("OK   standby \(standby): sync_replication_slots is on"), "\(result.stdout)")
+            #expect(lines.contains("OK   standby \(standby): hot_standby_feedback is on"))
+            #expect(lines.contains { $0.hasPrefix("OK   standby \(standby): primary_slot_name is ") })
+            #expect(lines.contains { $0.hasPrefix("OK   primary's synchronized_standby_slots lists ") })
+            // Synced, or not yet (the standby copies a new slot once it replayed the WAL the slot needs).
+            #expect(lines.contains { $0.contains("standby \(standby): slot \(slot) is") && $0.contains("synced") })
+        } else {
+            #expect(
+                lines.contains {
+                    $0.contains("standby \(standby): PostgreSQL \(major) does not synchronize logical slots")
+                },
+                "\(result.stdout)"
+            )
+        }
+    }
+
     @Test("pgcdc demo runs to completion and leaves no server or files behind")
     func demo() async throws {
         try TestDatabase.requireConfigured()
