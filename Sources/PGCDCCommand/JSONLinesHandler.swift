@@ -90,11 +90,21 @@ final class JSONLinesHandler: ChangeHandler {
     }
 
     func other(_ event: CDCEvent) async throws {
-        guard case .streamAbort(let xid, let subtransactionID) = event else { return }
-        try self.state.withLock { state in
-            guard !state.limitReached else { return }
-            state.encoder.appendStreamAbort(xid: xid, subtransactionID: subtransactionID)
-            try self.flush(&state)
+        switch event {
+        case .streamAbort(let xid, let subtransactionID):
+            try self.state.withLock { state in
+                guard !state.limitReached else { return }
+                state.encoder.appendStreamAbort(xid: xid, subtransactionID: subtransactionID)
+                try self.flush(&state)
+            }
+        case .lostInFailover(let timeline, let fork, let transactions):
+            // Always written, whatever the limit: downstream must learn what no longer exists.
+            try self.state.withLock { state in
+                state.encoder.appendLost(previousTimeline: timeline, forkLSN: fork, transactions: transactions)
+                try self.flush(&state)
+            }
+        default:
+            return
         }
     }
 

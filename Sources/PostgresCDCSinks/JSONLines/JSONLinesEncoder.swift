@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 public import PostgresCDC
-import PostgresWire
+public import PostgresWire
 
 /// Turns stream events into JSON lines (one JSON object per line), the format of `pgcdc stream`.
 ///
@@ -149,6 +149,33 @@ public struct JSONLinesEncoder: Sendable {
         self.writer.writeInt(Int64(xid))
         self.writer.writeRawJSON(#","subxid":"#)
         self.writer.writeInt(Int64(subtransactionID))
+        self.endLine()
+    }
+
+    /// Appends a `lost` line: after a failover to a new timeline, these delivered transactions do not exist on
+    /// the new primary (asynchronous replication lost them on promotion); downstream must reconcile.
+    /// - Parameters:
+    ///   - previousTimeline: the timeline they were streamed on.
+    ///   - forkLSN: where the new timeline forked.
+    ///   - transactions: the lost transactions.
+    public mutating func appendLost(previousTimeline: UInt32, forkLSN: LSN, transactions: [DeliveredTransaction]) {
+        self.writer.writeRawJSON(#"{"op":"lost","previous_timeline":"#)
+        self.writer.writeInt(Int64(previousTimeline))
+        self.writer.writeRawJSON(#","fork_lsn":"#)
+        self.appendLSN(forkLSN)
+        self.writer.writeRawJSON(#","transactions":["#)
+        for (index, transaction) in transactions.enumerated() {
+            self.writer.writeRawJSON(index == 0 ? #"{"xid":"# : #",{"xid":"#)
+            self.writer.writeInt(Int64(transaction.xid))
+            self.writer.writeRawJSON(#","commit_lsn":"#)
+            self.appendLSN(transaction.commitLSN)
+            self.writer.writeRawJSON(#","end_lsn":"#)
+            self.appendLSN(transaction.endLSN)
+            self.writer.writeRawJSON(#","commit_time":"#)
+            self.appendTime(transaction.commitTime)
+            self.writer.writeRawJSON("}")
+        }
+        self.writer.writeRawJSON("]")
         self.endLine()
     }
 
