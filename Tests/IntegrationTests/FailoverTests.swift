@@ -10,7 +10,11 @@ import Testing
 /// Failover survival, proven on real servers: a primary and a hot standby of the test's own, a writer committing
 /// numbered transactions throughout, the primary stopped at once (a crash) and the standby promoted — three
 /// times in a row. At the end every transaction committed on the final primary is in the consumer's output.
-@Suite(.enabled(if: TestDatabase.shouldRun, "start Postgres with scripts/test-cluster.sh start"), .serialized)
+@Suite(
+    .enabled(if: TestDatabase.shouldRun, "start Postgres with scripts/test-cluster.sh start"),
+    .serialized,
+    .timeLimit(.minutes(5))
+)
 struct FailoverTests {
     /// Writes numbered transactions on two tables (one REPLICA IDENTITY FULL, with jsonb and numeric) through
     /// whatever host is the primary; retries across the failover. Transaction n inserts row n in `items`, updates
@@ -119,6 +123,56 @@ struct FailoverTests {
         return Set(rows.compactMap { $0.first.flatMap { $0 }.flatMap { Int64($0) } })
     }
 
+    /// Streams while a writer commits, failing over `rounds` times (crash, promote, new standby on the old port);
+    /// then waits until the consumer has everything the final primary has.
+    /// - Returns: the recorded events and the time from each crash to the first delivered transaction that
+    ///   committed on the new primary (the writer commits every few milliseconds).
+    static func failOver(
+        _ cluster: TestCluster,
+        configuration: CDCConfiguration,
+        rounds: Int,
+        beforeCrash: (ChangeDataCapture) async throws -> Void = { _ in }
+    ) async throws -> (RecordingHandler, [Duration]) {
+        var configuration = configuration
+        configuration.replication.statusInterval = .seconds(1)
+        configuration.reconnect.initialDelay = .milliseconds(100)
+        configuration.reconnect.maximumDelay = .milliseconds(500)
+        let handler = RecordingHandler()
+        let pipeline = ChangeDataCapture(configuration: configuration, handler: handler, logger: TestDatabase.logger)
+        let writer = Writer(settings: cluster.settings())
+        var recoveryTimes: [Duration] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pipeline.run() }
+            group.addTask { await writer.run() }
+            for _ in 0..<rounds {
+                try await Task.sleep(for: .seconds(2))
+                try await beforeCrash(pipeline)
+                try cluster.crashPrimary()
+                let crashed = ContinuousClock.now
+                try cluster.promote()
+                let promoted = Date()
+                while !handler.commits.contains(where: { $0.commitTime > promoted })
+                    && crashed.duration(to: .now) < .seconds(60)
+                {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                recoveryTimes.append(crashed.duration(to: .now))
+                try cluster.rebuildStandby()
+            }
+            try await Task.sleep(for: .seconds(1))
+            writer.stop()
+            let final = try await Self.finalItems(cluster)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+            while ContinuousClock.now < deadline {
+                if final.isSubset(of: Set(try Self.replay(handler).insertedItems.keys)) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            pipeline.requestStop()
+            try await group.waitForAll()
+        }
+        return (handler, recoveryTimes)
+    }
+
     @Test func logTablesRecoverEveryTransactionAcrossThreeFailovers() async throws {
         try TestDatabase.requireConfigured()
         let cluster = try TestCluster.start()
@@ -130,45 +184,7 @@ struct FailoverTests {
 
         var configuration = CDCConfiguration(connection: cluster.settings(), slot: "shop_cdc", publications: ["shop"])
         configuration.checkpointStore = FileCheckpointStore(path: checkpointPath)
-        configuration.replication.statusInterval = .seconds(1)
-        configuration.reconnect.initialDelay = .milliseconds(100)
-        configuration.reconnect.maximumDelay = .milliseconds(500)
-        let handler = RecordingHandler()
-        let pipeline = ChangeDataCapture(configuration: configuration, handler: handler, logger: TestDatabase.logger)
-        let writer = Writer(settings: cluster.settings())
-        var recoveryTimes: [Duration] = []
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pipeline.run() }
-            group.addTask { await writer.run() }
-            for _ in 0..<3 {
-                try await Task.sleep(for: .seconds(2))
-                try cluster.crashPrimary()
-                let crashed = ContinuousClock.now
-                try cluster.promote()
-                let promoted = Date()
-                // Recovery time: from the crash to the first transaction that committed on the new primary
-                // being delivered (the writer commits every few milliseconds).
-                while !handler.commits.contains(where: { $0.commitTime > promoted })
-                    && crashed.duration(to: .now) < .seconds(60)
-                {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                recoveryTimes.append(crashed.duration(to: .now))
-                try cluster.rebuildStandby()
-            }
-            try await Task.sleep(for: .seconds(1))
-            writer.stop()
-            // Wait until the consumer has everything the final primary has.
-            let final = try await Self.finalItems(cluster)
-            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-            while ContinuousClock.now < deadline {
-                let replay = try Self.replay(handler)
-                if final.isSubset(of: Set(replay.insertedItems.keys)) { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            pipeline.requestStop()
-            try await group.waitForAll()
-        }
+        let (handler, recoveryTimes) = try await Self.failOver(cluster, configuration: configuration, rounds: 3)
         let final = try await Self.finalItems(cluster)
         let replay = try Self.replay(handler)
         print("failover recovery times (crash → streaming again): \(recoveryTimes)")
@@ -235,41 +251,10 @@ struct FailoverTests {
         var configuration = CDCConfiguration(connection: cluster.settings(), slot: "shop_cdc", publications: ["shop"])
         configuration.failoverSlot = true
         configuration.checkpointStore = FileCheckpointStore(path: checkpointPath)
-        configuration.replication.statusInterval = .seconds(1)
-        configuration.reconnect.initialDelay = .milliseconds(100)
-        configuration.reconnect.maximumDelay = .milliseconds(500)
-        let handler = RecordingHandler()
-        let pipeline = ChangeDataCapture(configuration: configuration, handler: handler, logger: TestDatabase.logger)
-        let writer = Writer(settings: cluster.settings())
-        var recoveryTimes: [Duration] = []
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pipeline.run() }
-            group.addTask { await writer.run() }
-            for _ in 0..<3 {
-                try await Task.sleep(for: .seconds(2))
-                try await Self.waitUntilSynced(cluster, slot: "shop_cdc", position: pipeline.acknowledgedPosition)
-                try cluster.crashPrimary()
-                let crashed = ContinuousClock.now
-                try cluster.promote()
-                let promoted = Date()
-                while !handler.commits.contains(where: { $0.commitTime > promoted })
-                    && crashed.duration(to: .now) < .seconds(60)
-                {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                recoveryTimes.append(crashed.duration(to: .now))
-                try cluster.rebuildStandby()
-            }
-            try await Task.sleep(for: .seconds(1))
-            writer.stop()
-            let final = try await Self.finalItems(cluster)
-            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-            while ContinuousClock.now < deadline {
-                if final.isSubset(of: Set(try Self.replay(handler).insertedItems.keys)) { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            pipeline.requestStop()
-            try await group.waitForAll()
+        // Fail over only once the standby has the slot, synced up to what the consumer acknowledged.
+        let (handler, recoveryTimes) = try await Self.failOver(cluster, configuration: configuration, rounds: 3) {
+            pipeline in
+            try await Self.waitUntilSynced(cluster, slot: "shop_cdc", position: pipeline.acknowledgedPosition)
         }
         let final = try await Self.finalItems(cluster)
         let replay = try Self.replay(handler)

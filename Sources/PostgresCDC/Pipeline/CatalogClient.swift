@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import PostgresWire
+import Synchronization
 
 /// Regular SQL next to the replication stream (through postgres-nio): schema enrichment, type lookups and
 /// heartbeats. A walsender cannot run SQL while it streams, so this is a second connection to the same server.
@@ -49,6 +50,45 @@ struct CatalogClient: Sendable {
 
     func close() async {
         try? await self.connection.close()
+    }
+
+    /// Runs `body`; when it has not finished after `seconds`, closes the connection and throws, without
+    /// waiting for `body` any longer.
+    ///
+    /// A query on a connection whose server died at the wrong moment (a failover) can wait forever, and the
+    /// pipeline would then never read the replication stream that tells it the server is gone.
+    func withDeadline<Result: Sendable>(
+        seconds: Int64 = 30,
+        _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        try await Self.withDeadline(seconds: seconds, closing: self.connection, body)
+    }
+
+    /// ``withDeadline(seconds:_:)`` for any connection.
+    static func withDeadline<Result: Sendable>(
+        seconds: Int64,
+        closing connection: PostgresConnection,
+        _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let work = Task {
+                do {
+                    once.resume(with: .success(try await body()))
+                } catch {
+                    once.resume(with: .failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if once.resume(with: .failure(CDCError(.catalog, "a catalog query did not finish within \(seconds) s")))
+                {
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    closing.whenComplete { _ in }
+                    work.cancel()
+                }
+            }
+        }
     }
 
     /// Fills in type names (`format_type`), nullability and, under REPLICA IDENTITY FULL, the primary key as
@@ -146,5 +186,25 @@ struct CatalogClient: Sendable {
             "SELECT pg_catalog.pg_logical_emit_message(false, 'pgcdc.heartbeat', '')",
             logger: self.logger
         )
+    }
+}
+
+/// Resumes a continuation once, whoever comes first.
+private final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
+
+    init(_ continuation: CheckedContinuation<Value, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// - Returns: whether this call resumed it.
+    @discardableResult
+    func resume(with result: Swift.Result<Value, any Error>) -> Bool {
+        let continuation = self.continuation.withLock { state in
+            defer { state = nil }
+            return state
+        }
+        continuation?.resume(with: result)
+        return continuation != nil
     }
 }

@@ -23,7 +23,6 @@ struct ChangeAssembler {
     private var streamed: [UInt32: Int] = [:]
     /// The streamed transaction of the current stream block.
     private var streamBlockXID: UInt32?
-    private var pendingOrigin: String?
     let acknowledger: Acknowledger?
 
     init(catalog: PostgresTypeCatalog = .builtin, acknowledger: Acknowledger?) {
@@ -39,7 +38,6 @@ struct ChangeAssembler {
         self.current = nil
         self.streamed = [:]
         self.streamBlockXID = nil
-        self.pendingOrigin = nil
     }
 
     /// Replaces a relation's schema with an enriched version (type names, nullability, primary key).
@@ -64,27 +62,21 @@ struct ChangeAssembler {
             self.current = (info, 0)
             return .one(.begin(info))
         case .origin(let origin):
+            // pgoutput sends Origin right after Begin.
             if var current = self.current {
                 current.info.origin = origin.name
                 self.current = current
-            } else {
-                self.pendingOrigin = origin.name
             }
             return .none
         case .commit(let commit):
-            guard let current = self.current else {
-                throw CDCError(.protocolViolation, "a Commit without a Begin", lsn: walStart)
-            }
-            self.current = nil
-            let end = LSN(commit.endLSN)
-            let committed = CommittedTransaction(
-                transaction: current.info,
-                commitLSN: LSN(commit.commitLSN),
-                endLSN: end,
-                commitTime: Date(postgresMicroseconds: commit.commitTimestamp),
-                eventCount: current.nextIndex
+            let (committed, acknowledgement) = try self.finishCurrent(
+                "a Commit without a Begin",
+                commitLSN: commit.commitLSN,
+                endLSN: commit.endLSN,
+                timestamp: commit.commitTimestamp,
+                walStart: walStart
             )
-            return .one(.commit(committed, Acknowledgement(position: end, acknowledger: self.acknowledger)))
+            return .one(.commit(committed, acknowledgement))
         case .relation(let relation):
             let schema = self.schema(from: relation)
             self.relations[relation.relationID] = schema
@@ -264,21 +256,14 @@ struct ChangeAssembler {
             return .one(.begin(info))
         case .prepare(let prepare):
             // Prepared, not committed: the outcome follows as Commit Prepared or Rollback Prepared.
-            guard let current = self.current else {
-                throw CDCError(.protocolViolation, "a Prepare without a Begin Prepare", lsn: walStart)
-            }
-            self.current = nil
-            let end = LSN(prepare.endLSN)
-            let prepared = CommittedTransaction(
-                transaction: current.info,
-                commitLSN: LSN(prepare.prepareLSN),
-                endLSN: end,
-                commitTime: Date(postgresMicroseconds: prepare.prepareTimestamp),
-                eventCount: current.nextIndex
+            let (prepared, acknowledgement) = try self.finishCurrent(
+                "a Prepare without a Begin Prepare",
+                commitLSN: prepare.prepareLSN,
+                endLSN: prepare.endLSN,
+                timestamp: prepare.prepareTimestamp,
+                walStart: walStart
             )
-            return .one(
-                .prepared(prepared, gid: prepare.gid, Acknowledgement(position: end, acknowledger: self.acknowledger))
-            )
+            return .one(.prepared(prepared, gid: prepare.gid, acknowledgement))
         case .commitPrepared(let commit):
             let end = LSN(commit.endLSN)
             return .one(
@@ -322,6 +307,29 @@ struct ChangeAssembler {
     }
 
     // MARK: helpers
+
+    /// Ends the open transaction at its commit (or prepare) record.
+    private mutating func finishCurrent(
+        _ violation: String,
+        commitLSN: UInt64,
+        endLSN: UInt64,
+        timestamp: Int64,
+        walStart: LSN
+    ) throws(CDCError) -> (CommittedTransaction, Acknowledgement) {
+        guard let current = self.current else {
+            throw CDCError(.protocolViolation, violation, lsn: walStart)
+        }
+        self.current = nil
+        let end = LSN(endLSN)
+        let committed = CommittedTransaction(
+            transaction: current.info,
+            commitLSN: LSN(commitLSN),
+            endLSN: end,
+            commitTime: Date(postgresMicroseconds: timestamp),
+            eventCount: current.nextIndex
+        )
+        return (committed, Acknowledgement(position: end, acknowledger: self.acknowledger))
+    }
 
     private func schema(from relation: PGOutputMessage.Relation) -> TableSchema {
         let previous = self.relations[relation.relationID]

@@ -184,14 +184,17 @@ extension ChangeDataCapture {
             twoPhase: self.configuration.twoPhase,
             failover: self.configuration.failoverSlot
         )
-        let recovered = try await self.configuration.logTables.pendingTransactions(
-            after: session.keeper.lastCheckpoint ?? session.checkpoint,
-            publications: self.configuration.publications,
-            snapshot: created.snapshotName,
-            position: created.consistentPoint,
-            on: catalog.connection,
-            logger: self.logger
-        )
+        let checkpoint = session.keeper.lastCheckpoint ?? session.checkpoint
+        let recovered = try await catalog.withDeadline(seconds: 300) {
+            try await self.configuration.logTables.pendingTransactions(
+                after: checkpoint,
+                publications: self.configuration.publications,
+                snapshot: created.snapshotName,
+                position: created.consistentPoint,
+                on: catalog.connection,
+                logger: self.logger
+            )
+        }
         // Everything before the new slot's start is either in `recovered` or acknowledged. Positions of the
         // old slot mean nothing here: start just before the new consistent point, so that acknowledging the
         // recovered transactions (at the consistent point) is recorded and prunes their log entries.

@@ -185,7 +185,7 @@ public struct ChangeDataCapture: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         try await Task.sleep(for: interval)
-                        try? await catalog.emitHeartbeat()
+                        try? await catalog.withDeadline { try await catalog.emitHeartbeat() }
                     }
                 }
             }
@@ -301,7 +301,10 @@ public struct ChangeDataCapture: Service {
         }
         if case .relation(let schema) = event {
             do {
-                let (enriched, types) = try await catalog.enrich(schema, catalog: session.assembler.catalog)
+                let known = session.assembler.catalog
+                let (enriched, types) = try await catalog.withDeadline {
+                    try await catalog.enrich(schema, catalog: known)
+                }
                 session.assembler.register(types)
                 session.assembler.replaceSchema(enriched)
                 event = .relation(enriched)

@@ -151,16 +151,9 @@ final class CheckpointKeeper: Sendable {
         if let logTables, let sql, !acknowledged.isEmpty {
             // A query on a connection whose server died mid-query may never complete: when the stream ends
             // (and this task is cancelled) close the connection, which fails the query.
-            _ = try await withTaskCancellationHandler {
-                try await logTables.acknowledge(
-                    checkpoint,
-                    transactions: acknowledged.map(\.xid),
-                    on: sql,
-                    logger: logger
-                )
-            } onCancel: {
-                let closing: EventLoopFuture<Void> = sql.close()
-                closing.whenComplete { _ in }
+            let xids = acknowledged.map(\.xid)
+            _ = try await CatalogClient.withDeadline(seconds: 30, closing: sql) {
+                try await logTables.acknowledge(checkpoint, transactions: xids, on: sql, logger: logger)
             }
         }
         try await self.store?.save(checkpoint)
