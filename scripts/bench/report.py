@@ -40,6 +40,42 @@ def fmt(value, digits=2):
     return f"{value:.{digits}f}"
 
 
+def targets(runs, latency, consumers):
+    """The issue's targets, checked against the medians above."""
+
+    def ok(workload, consumer):
+        return [r for r in runs.get((workload, consumer), []) if r["status"] == "ok"]
+
+    def eps(workload, consumer):
+        good = ok(workload, consumer)
+        return statistics.median(r["n"] / r["wall"] for r in good) if good else None
+
+    lines = ["## Targets (issue 7)", "", "| target | consumer | measured | met |", "|---|---|---|---|"]
+    for consumer in ("stream_null", "lib_typed"):
+        for workload in ("W1", "W2", "W3"):
+            ours, base = eps(workload, consumer), eps(workload, "pg_recvlogical")
+            if ours and base:
+                lines.append(f"| ≥ 1.0× pg_recvlogical events/s on {workload} | {consumers.get(consumer, consumer)} "
+                             f"| {ours / base:.2f}× | {'yes' if ours >= base else 'no'} |")
+    for consumer in ("stream_null", "lib_typed"):
+        good = [r for w in ("W1", "W2", "W3") for r in ok(w, consumer)]
+        if good:
+            cpu = statistics.median(r["cpu"] / r["n"] * 1e6 for r in good)
+            lines.append(f"| client CPU ≤ 2 µs/event (W1–W3, whole process) | {consumers.get(consumer, consumer)} "
+                         f"| {cpu:.1f} µs | {'yes' if cpu <= 2 else 'no'} |")
+    for consumer in ("stream_null_v1", "stream_null_v2s", "lib_typed_v1", "lib_typed_v2s"):
+        good = ok("W4", consumer)
+        if good:
+            rss = max(r["rss"] for r in good) / 1024
+            lines.append(f"| peak RSS ≤ 32 MiB on W4 | {consumers.get(consumer, consumer)} | {rss:.1f} MiB "
+                         f"| {'yes' if rss <= 32 else 'no'} |")
+    for r in latency:
+        lines.append(f"| latency p99 ≤ 10 ms on W5 | {consumers.get(r[2], r[2])} | {r[5]} ms "
+                     f"| {'yes' if float(r[5]) <= 10 else 'no'} |")
+    lines.append("")
+    return lines
+
+
 def main():
     rows = load(sys.argv[1])
     info = meta(sys.argv[2])
@@ -147,6 +183,7 @@ def main():
             out.append(f"| {stage} | {float(mbps):.1f} | {float(eps):,.0f} | {float(ns):.0f} | {allocs} |")
         out.append("")
 
+    out.extend(targets(runs, latency, consumers))
     notes = [v for k, v in info.items() if k.startswith("note.")]
     if notes:
         out.append("## Notes")
