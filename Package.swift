@@ -88,6 +88,13 @@ let package = Package(
             swiftSettings: settings
         ),
 
+        // The micro-benchmark: decoding, typing and JSON encoding of recorded pgoutput bytes, no server.
+        .executableTarget(
+            name: "pgcdc-microbench",
+            dependencies: ["PostgresCDCSinks", "PostgresCDC", "PostgresWire", "PGOutput", nioCore],
+            swiftSettings: settings
+        ),
+
         // Test helpers shared by the test targets (mirror codecs, a manual clock, the test database settings).
         .target(
             name: "CDCTestSupport",
