@@ -555,8 +555,12 @@ public struct ChangeDataCapture: Service {
         }
         let where_ = wire.host.map { " on \($0)" + (wire.port.map { ":\($0)" } ?? "") } ?? ""
         let message = wire.serverFields?.message ?? ""
+        let lowered = (message + " " + (wire.serverFields?.detail ?? "")).lowercased()
         switch wire.serverFields?.sqlState {
-        case "42501" where message.contains("replication") || message.contains("walsender"):
+        // PostgreSQL 15: "must be superuser or replication role to start walsender"; 16+: "permission denied to
+        // start WAL sender" (detail: "Only roles with the REPLICATION attribute ...").
+        case "42501"
+        where lowered.contains("replication") || lowered.contains("walsender") || lowered.contains("wal sender"):
             return CDCError(
                 .privilege,
                 "user \"\(wire.user ?? "?")\" may not start replication\(where_): grant it with ALTER ROLE "

@@ -283,7 +283,7 @@ extension ReplicationConnection {
             }
             throw PostgresWireError(
                 .connectionFailed,
-                "could not connect: \(error)",
+                "could not connect: \(Self.connectFailureReason(error))",
                 host: endpoint.host,
                 port: endpoint.port,
                 underlying: error
@@ -291,7 +291,7 @@ extension ReplicationConnection {
         } catch {
             throw PostgresWireError(
                 .connectionFailed,
-                "could not connect: \(error)",
+                "could not connect: \(Self.connectFailureReason(error))",
                 host: endpoint.host,
                 port: endpoint.port,
                 underlying: error
@@ -443,6 +443,28 @@ extension ReplicationConnection {
 }
 
 extension ReplicationConnection {
+    /// A short reason for a failed connect: "connection refused" rather than NIO's nested error dump.
+    static func connectFailureReason(_ error: any Error) -> String {
+        var causes: [any Error] = [error]
+        if let connection = error as? NIOConnectionError {
+            causes =
+                connection.connectionErrors.map(\.error) + (connection.dnsAError.map { [$0] } ?? [])
+                + (connection.dnsAAAAError.map { [$0] } ?? [])
+        }
+        for cause in causes {
+            if let io = cause as? IOError {
+                switch io.errnoCode {
+                case ECONNREFUSED: return "connection refused (is the server running and listening on that port?)"
+                case ETIMEDOUT: return "the connection timed out"
+                case EHOSTUNREACH, ENETUNREACH: return "the host is unreachable"
+                default: return io.description
+                }
+            }
+        }
+        if error is NIOConnectionError, causes.isEmpty { return "the host name could not be resolved" }
+        return String(describing: causes.first ?? error)
+    }
+
     static func isTLSError(_ error: any Error) -> Bool {
         error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError
     }
