@@ -86,6 +86,12 @@ public struct ChangeDataCapture: Service {
                 }
                 return
             } catch {
+                // A connection that streamed before it broke starts a fresh series of attempts.
+                if session.streamedSinceLastFailure {
+                    session.streamedSinceLastFailure = false
+                    failures = 0
+                    delay = self.configuration.reconnect.initialDelay
+                }
                 guard session.hasStreamed, Self.isTransient(error),
                     failures < (self.configuration.reconnect.maximumAttempts ?? .max)
                 else {
@@ -101,11 +107,6 @@ public struct ChangeDataCapture: Service {
                 )
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, self.configuration.reconnect.maximumDelay)
-                if session.streamedSinceLastFailure {
-                    failures = 1
-                    delay = self.configuration.reconnect.initialDelay
-                }
-                session.streamedSinceLastFailure = false
             }
         }
     }
@@ -436,15 +437,9 @@ public struct ChangeDataCapture: Service {
             if row[1] == "true" {
                 throw CDCError(
                     .slotInUse,
-                    "slot \"\(slot)\" is in use by another connection (pid \(row[2] ?? "?")): stop that consumer "
-                        + "or choose another slot name",
-                    slot: slot,
-                    underlying: PostgresWireError(
-                        .server,
-                        "slot active",
-                        host: connection.endpoint.host,
-                        port: connection.endpoint.port
-                    )
+                    "slot \"\(slot)\" on \(connection.endpoint) is in use by another connection (pid "
+                        + "\(row[2] ?? "?")): stop that consumer or choose another slot name",
+                    slot: slot
                 )
             }
             // A slot whose initial snapshot never finished is dropped here and created anew below.

@@ -149,8 +149,8 @@ final class CheckpointKeeper: Sendable {
         // A position reached without new transactions (keepalives) needs no pruning; skipping the write also
         // keeps the checkpoint row's own change from feeding an endless loop under FOR ALL TABLES.
         if let logTables, let sql, !acknowledged.isEmpty {
-            // A query on a connection whose server died mid-query may never complete: when the stream ends
-            // (and this task is cancelled) close the connection, which fails the query.
+            // A query on a connection whose server died mid-query may never complete: past the deadline the
+            // connection is closed and the acknowledgement waits for the next connection.
             let xids = acknowledged.map(\.xid)
             _ = try await CatalogClient.withDeadline(seconds: 30, closing: sql) {
                 try await logTables.acknowledge(checkpoint, transactions: xids, on: sql, logger: logger)
