@@ -30,6 +30,9 @@ usage: scripts/test-cluster.sh <command> [arguments]
   stop [BASE]             Stop every server of BASE (default $PGCDC_TEST_CLUSTER) and remove BASE.
   env [BASE]              Print the export lines again (after promote/rebuild-standby).
   crash-primary [BASE]    Stop the primary with `pg_ctl -m immediate` (a crash).
+  stop-standby [BASE]     Stop the standby (fast) and keep its files: it misses what the primary commits next.
+  start-standby [BASE]    Start the stopped standby again (it stays in recovery; promote it when the primary is
+                          gone to lose what it missed, as asynchronous replication does).
   promote [BASE]          Promote the standby and wait until it leaves recovery; it becomes the primary.
   rebuild-standby [BASE] [--reuse-old-primary-port]
                           Build a new standby from the current primary on a new port (or on the crashed old
@@ -447,6 +450,27 @@ cmd_crash_primary() {
     log "crashed the primary $primary (immediate stop)"
 }
 
+cmd_stop_standby() {
+    local base standby
+    base="$(resolve_base "${1:-}")"
+    standby="$(state_get "$base" standby)"
+    [[ -n "$standby" ]] || die "$base has no standby"
+    node_is_running "$base" "$standby" || die "the standby $standby is not running"
+    stop_node "$base" "$standby" fast
+    log "stopped the standby $standby; it keeps its files"
+}
+
+cmd_start_standby() {
+    local base standby
+    base="$(resolve_base "${1:-}")"
+    standby="$(state_get "$base" standby)"
+    [[ -n "$standby" ]] || die "$base has no standby"
+    node_is_running "$base" "$standby" && die "the standby $standby is already running"
+    start_node "$base" "$standby"
+    wait_until "$base" "$standby" "SELECT pg_is_in_recovery()" t "it is in recovery"
+    log "started the standby $standby again"
+}
+
 cmd_promote() {
     local base primary standby
     base="$(resolve_base "${1:-}")"
@@ -520,6 +544,8 @@ main() {
         stop) (($# <= 1)) || { usage; exit 2; }; cmd_stop "$@" ;;
         env) (($# <= 1)) || { usage; exit 2; }; cmd_env "$@" ;;
         crash-primary) (($# <= 1)) || { usage; exit 2; }; cmd_crash_primary "$@" ;;
+        stop-standby) (($# <= 1)) || { usage; exit 2; }; cmd_stop_standby "$@" ;;
+        start-standby) (($# <= 1)) || { usage; exit 2; }; cmd_start_standby "$@" ;;
         promote) (($# <= 1)) || { usage; exit 2; }; cmd_promote "$@" ;;
         rebuild-standby) (($# <= 2)) || { usage; exit 2; }; cmd_rebuild_standby "$@" ;;
         install) cmd_install "$@" ;;

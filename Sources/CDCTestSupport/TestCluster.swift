@@ -71,6 +71,10 @@ public final class TestCluster: Sendable {
 
     /// Stops the primary at once (`pg_ctl -m immediate`).
     public func crashPrimary() throws { _ = try Self.run(["crash-primary", self.base]) }
+    /// Stops the standby and keeps its files: it misses what the primary commits until it is started again.
+    public func stopStandby() throws { _ = try Self.run(["stop-standby", self.base]) }
+    /// Starts the stopped standby again (in recovery).
+    public func startStandby() throws { _ = try Self.run(["start-standby", self.base]) }
     /// Promotes the standby.
     public func promote() throws { _ = try Self.run(["promote", self.base]) }
     /// Builds a new standby from the new primary on the crashed primary's port.
