@@ -70,24 +70,32 @@ struct CatalogClient: Sendable {
         closing connection: PostgresConnection,
         _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            let work = Task {
-                do {
-                    once.resume(with: .success(try await body()))
-                } catch {
-                    once.resume(with: .failure(error))
+        let race = DeadlineRace<Result>()
+        // Whoever gives up (the deadline, or the caller's cancellation) closes the connection: the query on it
+        // is abandoned, and the connection must not be used for another.
+        let abandon: @Sendable (any Error) -> Void = { error in
+            if race.abandon(with: error) {
+                let closing: EventLoopFuture<Void> = connection.close()
+                closing.whenComplete { _ in }
+            }
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let work = Task {
+                    do {
+                        race.finish(with: .success(try await body()))
+                    } catch {
+                        race.finish(with: .failure(error))
+                    }
+                }
+                race.start(continuation, work: work)
+                Task {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    abandon(CDCError(.catalog, "a catalog query did not finish within \(seconds) s"))
                 }
             }
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                if once.resume(with: .failure(CDCError(.catalog, "a catalog query did not finish within \(seconds) s")))
-                {
-                    let closing: EventLoopFuture<Void> = connection.close()
-                    closing.whenComplete { _ in }
-                    work.cancel()
-                }
-            }
+        } onCancel: {
+            abandon(CancellationError())
         }
     }
 
@@ -189,22 +197,61 @@ struct CatalogClient: Sendable {
     }
 }
 
-/// Resumes a continuation once, whoever comes first.
-private final class ResumeOnce<Value: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
-
-    init(_ continuation: CheckedContinuation<Value, any Error>) {
-        self.continuation = Mutex(continuation)
+/// The outcome of ``CatalogClient/withDeadline(seconds:closing:_:)``: the work's result or the reason it was
+/// abandoned, whichever comes first; the continuation is resumed once.
+private final class DeadlineRace<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Value, any Error>?
+        var work: Task<Void, Never>?
+        /// Set once the race is decided: the outcome, kept for a `start` that comes after it.
+        var outcome: Swift.Result<Value, any Error>?
     }
 
-    /// - Returns: whether this call resumed it.
-    @discardableResult
-    func resume(with result: Swift.Result<Value, any Error>) -> Bool {
-        let continuation = self.continuation.withLock { state in
-            defer { state = nil }
-            return state
+    private let state = Mutex(State())
+
+    /// Hands over the continuation and the work; resumes at once when the race was already decided (the caller
+    /// was cancelled before it began).
+    func start(_ continuation: CheckedContinuation<Value, any Error>, work: Task<Void, Never>) {
+        let decided = self.state.withLock { state -> Swift.Result<Value, any Error>? in
+            guard let outcome = state.outcome else {
+                state.continuation = continuation
+                state.work = work
+                return nil
+            }
+            return outcome
+        }
+        if let decided {
+            work.cancel()
+            continuation.resume(with: decided)
+        }
+    }
+
+    /// The work finished.
+    func finish(with result: Swift.Result<Value, any Error>) {
+        let continuation = self.state.withLock { state -> CheckedContinuation<Value, any Error>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = result
+            defer { state.continuation = nil }
+            return state.continuation
         }
         continuation?.resume(with: result)
-        return continuation != nil
+    }
+
+    /// Gives up on the work with `error`.
+    /// - Returns: whether this call decided the race (the work had not finished).
+    func abandon(with error: any Error) -> Bool {
+        let decided = self.state.withLock { state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?)? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = .failure(error)
+            defer {
+                state.continuation = nil
+                state.work = nil
+            }
+            return (state.continuation, state.work)
+        }
+        guard let (continuation, work) = decided else { return false }
+        work?.cancel()
+        continuation?.resume(throwing: error)
+        return true
     }
 }
