@@ -102,7 +102,12 @@ extension ChangeDataCapture {
                 .lostInFailover(previousTimeline: previous, forkLSN: fork, transactions: lost)
             )
         }
-        session.keeper.forgetDelivered(onTimeline: previous)
+        session.keeper.forgetDelivered(onTimeline: previous, after: fork)
+        if let checkpoint = session.checkpoint, checkpoint.timeline == previous, checkpoint.lsn > fork {
+            // Its transaction is gone, and its xid is reused on the new timeline: recovery must not skip it.
+            session.checkpoint?.xid = nil
+            session.checkpoint?.commitTime = nil
+        }
         let resume = min(self.acknowledger.acknowledged, fork)
         self.acknowledger.reset(to: resume)
         session.keeper.reset(to: resume)

@@ -71,11 +71,21 @@ final class CheckpointKeeper: Sendable {
         }
     }
 
-    /// Forget what was delivered on a timeline that no longer exists (after reporting it).
-    func forgetDelivered(onTimeline timeline: UInt32) {
+    /// Forget what was delivered on a timeline the server left at `fork` (after reporting what it lost).
+    ///
+    /// A last acknowledged transaction past the fork no longer exists, and the new timeline hands its xid to
+    /// another transaction: it must not stay in the checkpoint, where recovery would skip that other transaction's
+    /// log entries as acknowledged.
+    func forgetDelivered(onTimeline timeline: UInt32, after fork: LSN) {
         self.state.withLock { state in
             state.recent.removeAll { $0.timeline == timeline }
             state.unpersisted.removeAll { $0.timeline == timeline }
+            if let checkpoint = state.lastCheckpoint, checkpoint.timeline == timeline, checkpoint.lsn > fork {
+                state.lastCheckpoint?.xid = nil
+                state.lastCheckpoint?.commitTime = nil
+                state.lastXID = nil
+                state.lastCommitTime = nil
+            }
         }
     }
 
@@ -104,6 +114,8 @@ final class CheckpointKeeper: Sendable {
         let pending = acknowledger.acknowledged
         if pending > self.state.withLock({ $0.persisted }) { continuation.yield(pending) }
         for await target in stream {
+            // The connection is ending: what was acknowledged is persisted by the next connection.
+            if Task.isCancelled { break }
             do {
                 try await self.persist(upTo: target, logTables: logTables, sql: sql, logger: logger)
                 acknowledger.forward(target)
@@ -149,6 +161,9 @@ final class CheckpointKeeper: Sendable {
         // A position reached without new transactions (keepalives) needs no pruning; skipping the write also
         // keeps the checkpoint row's own change from feeding an endless loop under FOR ALL TABLES.
         if let logTables, let sql, !acknowledged.isEmpty {
+            guard !sql.isClosed else {
+                throw CDCError(.failover, "the SQL connection is closed", slot: self.slot, lsn: target)
+            }
             // A query on a connection whose server died mid-query may never complete: past the deadline the
             // connection is closed and the acknowledgement waits for the next connection.
             let xids = acknowledged.map(\.xid)
