@@ -173,6 +173,7 @@ public struct ChangeDataCapture: Service {
         session.hasStreamed = true
         session.streamedSinceLastFailure = true
         session.assembler.reset()
+        session.heldBegin = nil
         self.acknowledger.attach(connection.feedback)
         self.stopSignal.attach(connection.feedback)
         defer {
@@ -286,8 +287,14 @@ public struct ChangeDataCapture: Service {
     @discardableResult
     func deliver(_ event: CDCEvent, session: inout StreamSession, catalog: CatalogClient) async throws -> LSN? {
         var event = event
-        // The failover log tables are ours, never the user's (a publication FOR ALL TABLES includes them).
+        // The failover log tables are ours, never the user's (a publication FOR ALL TABLES includes them). A
+        // transaction's begin is held until the transaction shows something of the user's: one that wrote only our
+        // tables (the checkpoint row, under FOR ALL TABLES) is not shown at all.
         switch event {
+        case .begin(let transaction):
+            session.heldBegin = transaction
+            session.heldTransactionWroteLogTables = false
+            return nil
         case .relation(let table)
         where self.configuration.logTables.isLogTable(namespace: table.namespace, name: table.name):
             return nil
@@ -295,10 +302,24 @@ public struct ChangeDataCapture: Service {
             if let table = change.table,
                 self.configuration.logTables.isLogTable(namespace: table.namespace, name: table.name)
             {
+                if session.heldBegin != nil { session.heldTransactionWroteLogTables = true }
                 return nil
             }
+        case .commit(let commit, _) where session.heldBegin != nil && session.heldTransactionWroteLogTables:
+            session.heldBegin = nil
+            // Nothing to show; its position is acknowledged once everything delivered before it is, like a
+            // keepalive's (with no transaction of the user's between, and no log entries to prune).
+            if self.acknowledger.acknowledged >= session.lastDelivered {
+                self.acknowledger.acknowledge(commit.endLSN)
+                session.lastDelivered = max(session.lastDelivered, commit.endLSN)
+            }
+            return commit.endLSN
         default:
             break
+        }
+        if let transaction = session.heldBegin {
+            session.heldBegin = nil
+            try await self.dispatch(.begin(transaction))
         }
         if case .relation(let schema) = event {
             do {
@@ -319,17 +340,7 @@ public struct ChangeDataCapture: Service {
                 )
             }
         }
-        do {
-            try await self.handler.dispatch(event)
-        } catch {
-            throw CDCError(
-                .handler,
-                "the change handler failed; nothing after the last acknowledged transaction was acknowledged",
-                slot: self.configuration.slot,
-                lsn: self.acknowledger.acknowledged,
-                underlying: error
-            )
-        }
+        try await self.dispatch(event)
         switch event {
         case .commit(let commit, let acknowledgement), .prepared(let commit, _, let acknowledgement):
             session.keeper.delivered(commit)
@@ -354,6 +365,21 @@ public struct ChangeDataCapture: Service {
             return position
         default:
             return nil
+        }
+    }
+
+    /// Hands one event to the handler.
+    private func dispatch(_ event: CDCEvent) async throws(CDCError) {
+        do {
+            try await self.handler.dispatch(event)
+        } catch {
+            throw CDCError(
+                .handler,
+                "the change handler failed; nothing after the last acknowledged transaction was acknowledged",
+                slot: self.configuration.slot,
+                lsn: self.acknowledger.acknowledged,
+                underlying: error
+            )
         }
     }
 
@@ -607,6 +633,10 @@ struct StreamSession {
     var lastDelivered: LSN = .zero
     var hasStreamed = false
     var streamedSinceLastFailure = false
+    /// A transaction's begin not handed to the handler yet (see `deliver`).
+    var heldBegin: TransactionInfo?
+    /// Whether the transaction of `heldBegin` wrote the failover log tables (and nothing of the user's so far).
+    var heldTransactionWroteLogTables = false
 
     /// Whether this consumer has streamed from the slot before (in this run, or per its checkpoint).
     var hasHistory: Bool { self.hasStreamed || self.checkpoint != nil }

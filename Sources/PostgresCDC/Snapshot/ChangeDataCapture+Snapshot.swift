@@ -147,6 +147,7 @@ extension ChangeDataCapture {
                 connection: first,
                 logger: self.logger,
                 publications: self.configuration.publications,
+                logTables: self.configuration.logTables,
                 binary: self.configuration.binary,
                 chunkPages: self.configuration.snapshotChunkPages,
                 workers: max(1, self.configuration.snapshotWorkers)

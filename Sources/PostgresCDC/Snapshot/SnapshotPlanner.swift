@@ -22,6 +22,8 @@ struct SnapshotPlanner {
     let connection: PostgresConnection
     let logger: Logger
     let publications: [String]
+    /// The failover log tables: never copied (a publication `FOR ALL TABLES` includes them).
+    let logTables: LogTables
     /// Whether the stream sends binary values (then the snapshot reads every column in binary too).
     let binary: Bool
     let chunkPages: Int
@@ -115,6 +117,7 @@ struct SnapshotPlanner {
         var positions: [String: Int] = [:]
         let rows = try await self.connection.query(query, logger: self.logger)
         for try await (namespace, name, columns, filter) in rows.decode((String, String, [String]?, String?).self) {
+            if self.logTables.isLogTable(namespace: namespace, name: name) { continue }
             let key = "\(namespace).\(name)"
             guard let position = positions[key] else {
                 positions[key] = merged.count
