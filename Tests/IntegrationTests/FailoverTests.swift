@@ -98,12 +98,12 @@ struct FailoverTests {
         return replay
     }
 
-    static func setUp(_ cluster: TestCluster, logTables: Bool) async throws {
+    static func setUp(_ cluster: TestCluster, logTables: Bool, allTables: Bool = false) async throws {
         let schema = """
             CREATE TABLE items (id int8 PRIMARY KEY, doc jsonb, amount numeric(12,2), at timestamptz);
             ALTER TABLE items REPLICA IDENTITY FULL;
             CREATE TABLE events (id int8 PRIMARY KEY, note text);
-            CREATE PUBLICATION shop FOR TABLE items, events;
+            CREATE PUBLICATION shop FOR \(allTables ? "ALL TABLES" : "TABLE items, events");
             """
         _ = try await ReplicationConnection.withConnection(to: cluster.settings(), logger: TestDatabase.logger) {
             try await $0.simpleQuery(schema)
