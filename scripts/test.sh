@@ -2,7 +2,8 @@
 # The test command: build, then run every test against a PostgreSQL 15 primary with a standby, then the
 # integration tests against PostgreSQL 18. Starts and stops its own throwaway clusters. See docs/testing.md.
 #
-# Environment: PGCDC_TEST_FILTER (passed to `swift test --filter`), PGCDC_TEST_PG18=0|1 (default 1).
+# Environment: PGCDC_TEST_FILTER (passed to `swift test --filter`), PGCDC_TEST_PG18=0|1 (default 1),
+# PGCDC_TEST_RUN_TIMEOUT (seconds one `swift test` run may take, default 900).
 set -euo pipefail
 
 PGCDC_SCRIPT_NAME="test.sh"
@@ -15,6 +16,7 @@ cd "$(repo_root)"
 CLUSTER=scripts/test-cluster.sh
 FILTER="${PGCDC_TEST_FILTER:-}"
 RUN_PG18="${PGCDC_TEST_PG18:-1}"
+RUN_TIMEOUT="${PGCDC_TEST_RUN_TIMEOUT:-900}"
 [[ "$RUN_PG18" == 0 || "$RUN_PG18" == 1 ]] || die "PGCDC_TEST_PG18 must be 0 or 1, got '$RUN_PG18'"
 
 STARTED=()  # base dirs of the clusters we started
@@ -55,7 +57,8 @@ run_swift_test() {
     (
         eval "$exports"
         export PGCDC_REQUIRE_POSTGRES=1
-        swift test --skip-build "$@"
+        # A hung test must not hang CI: timeout signals its whole process group (swift test and the test binary).
+        timeout --kill-after=30 "$RUN_TIMEOUT" swift test --skip-build "$@"
     ) 2>&1 | tee "$LOGDIR/$name.log" || rc=$?
     # pipefail: rc is swift test's status unless tee itself failed.
     local closing
@@ -63,6 +66,7 @@ run_swift_test() {
     if [[ "$rc" == 0 ]]; then
         SUMMARY+=("$name: passed. $closing")
     else
+        if [[ "$rc" == 124 || "$rc" == 137 ]]; then closing="timed out after ${RUN_TIMEOUT}s. $closing"; fi
         SUMMARY+=("$name: FAILED (swift test exit $rc). $closing")
     fi
     return "$rc"
