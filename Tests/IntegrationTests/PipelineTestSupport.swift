@@ -20,6 +20,8 @@ final class RecordingHandler: ChangeHandler {
     let state = Mutex(State())
     /// Acknowledge nothing (explicit mode without calls) when false.
     let acknowledgeCommits: Bool
+    /// Set to false to stop acknowledging from now on (explicit mode).
+    let acknowledging = Mutex(true)
 
     /// How long each change takes to "process" (to make a consumer slow).
     let changeDelay: Duration?
@@ -53,7 +55,7 @@ final class RecordingHandler: ChangeHandler {
             $0.commits.append(commit)
             $0.events.append(.commit(commit, acknowledgement))
         }
-        if self.acknowledgeCommits { acknowledgement.acknowledge() }
+        if self.acknowledgeCommits && self.acknowledging.withLock({ $0 }) { acknowledgement.acknowledge() }
     }
     func other(_ event: CDCEvent) async throws {
         self.state.withLock { $0.events.append(event) }
