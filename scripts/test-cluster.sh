@@ -23,10 +23,11 @@ usage() {
     cat >&2 <<'EOF'
 usage: scripts/test-cluster.sh <command> [arguments]
 
-  start [--version 15|18] [--port N] [--standby]
+  start [--version 15|18] [--port N] [--standby] [--wal-level LEVEL]
         Create and start a primary (and with --standby a streaming standby) in a new /tmp/pgcdc-XXXXXX
         base dir, then print `export` lines: eval "$(scripts/test-cluster.sh start)".
-        Version: --version, else $PGCDC_PG_VERSION, else 15.
+        Version: --version, else $PGCDC_PG_VERSION, else 15. --wal-level (default logical) makes a server
+        logical replication cannot use, for the tests of what the tools say about it.
   stop [BASE]             Stop every server of BASE (default $PGCDC_TEST_CLUSTER) and remove BASE.
   env [BASE]              Print the export lines again (after promote/rebuild-standby).
   crash-primary [BASE]    Stop the primary with `pg_ctl -m immediate` (a crash).
@@ -236,7 +237,7 @@ write_primary_conf() { # BASE NODE PORT
         echo "listen_addresses = '127.0.0.1'"
         echo "port = $port"
         echo "unix_socket_directories = '$base/sock'"
-        echo "wal_level = logical"
+        echo "wal_level = $(state_get "$base" wal_level)"
         echo "max_wal_senders = 60"
         echo "max_replication_slots = 60"
         echo "wal_keep_size = 64MB"
@@ -325,7 +326,7 @@ build_standby() {
 # ---- commands --------------------------------------------------------------------------------------------------
 
 cmd_start() {
-    local version="${PGCDC_PG_VERSION:-15}" port="" standby=0
+    local version="${PGCDC_PG_VERSION:-15}" port="" standby=0 wal_level=logical
     while (($#)); do
         case "$1" in
             --version)
@@ -341,6 +342,11 @@ cmd_start() {
             --standby)
                 standby=1
                 shift
+                ;;
+            --wal-level)
+                [[ $# -ge 2 && "$2" =~ ^(replica|logical)$ ]] || { usage; exit 2; }
+                wal_level="$2"
+                shift 2
                 ;;
             *)
                 usage
@@ -373,6 +379,7 @@ cmd_start() {
     state_set "$base" bindir "$bindir"
     state_set "$base" primary primary
     state_set "$base" primary.port "$port"
+    state_set "$base" wal_level "$wal_level"
     local pw
     pw="$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     state_set "$base" password "$pw"

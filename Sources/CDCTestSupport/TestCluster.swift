@@ -14,19 +14,38 @@ public final class TestCluster: Sendable {
     /// primary's port, so a two-host connection string stays valid.
     public let ports: [Int]
 
-    /// Starts a primary and a standby.
-    /// - Parameter version: 15 or 18 (default: the version of the shared test server).
+    /// Starts a primary and (by default) a standby.
+    /// - Parameters:
+    ///   - version: 15 or 18 (default: the version of the shared test server).
+    ///   - standby: whether to build a standby.
+    ///   - walLevel: the servers' `wal_level` (`replica` makes a server logical replication cannot use).
     /// - Returns: the cluster.
-    public static func start(version: Int? = nil) throws -> TestCluster {
+    public static func start(
+        version: Int? = nil,
+        standby: Bool = true,
+        walLevel: String = "logical"
+    ) throws
+        -> TestCluster
+    {
         let version = version ?? TestDatabase.serverMajorVersion ?? 15
-        let exports = try run(["start", "--version", String(version), "--standby"])
+        let exports = try run(
+            ["start", "--version", String(version), "--wal-level", walLevel] + (standby ? ["--standby"] : [])
+        )
         guard let base = exports["PGCDC_TEST_CLUSTER"], let password = exports["PGPASSWORD"],
-            let primary = exports["PGPORT"].flatMap({ Int($0) }),
-            let standby = exports["PGCDC_TEST_STANDBY_PORT"].flatMap({ Int($0) })
+            let primary = exports["PGPORT"].flatMap({ Int($0) })
         else {
             throw ScriptError(description: "test-cluster.sh start printed no cluster settings: \(exports)")
         }
-        return TestCluster(base: base, version: version, password: password, ports: [primary, standby])
+        let standbyPort = exports["PGCDC_TEST_STANDBY_PORT"].flatMap { Int($0) }
+        if standby && standbyPort == nil {
+            throw ScriptError(description: "test-cluster.sh start printed no standby port: \(exports)")
+        }
+        return TestCluster(
+            base: base,
+            version: version,
+            password: password,
+            ports: [primary] + [standbyPort].compactMap { $0 }
+        )
     }
 
     init(base: String, version: Int, password: String, ports: [Int]) {

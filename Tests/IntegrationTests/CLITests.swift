@@ -227,6 +227,36 @@ struct CLITests {
         #expect(bad.stdout.contains("FAIL table public.\(keyless) has no primary key"), "\(bad.stdout)")
     }
 
+    @Test("wal_level replica: doctor says FAIL with the fix, stream stops at once with the same advice")
+    func walLevelReplicaIsExplained() async throws {
+        try TestDatabase.requireConfigured()
+        let cluster = try TestCluster.start(standby: false, walLevel: "replica")
+        defer { cluster.stop() }
+        let dsn = "host=127.0.0.1 port=\(cluster.ports[0]) user=postgres dbname=postgres sslmode=disable"
+        _ = try await ReplicationConnection.withConnection(to: cluster.settings(), logger: TestDatabase.logger) {
+            try await $0.simpleQuery("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
+        }
+        let environment = ["PGPASSWORD": cluster.password]
+        let doctor = try await PGCDCProcess.run(
+            ["doctor", "--dsn", dsn, "--publication", "p", "--slot", "s"],
+            environment: environment
+        )
+        #expect(doctor.status != 0)
+        #expect(
+            doctor.stdout.contains("FAIL wal_level is replica, logical replication needs logical"),
+            "\(doctor.stdout)"
+        )
+        #expect(doctor.stdout.contains("ALTER SYSTEM SET wal_level = logical"), "\(doctor.stdout)")
+        let stream = try await PGCDCProcess.run(
+            ["stream", "--dsn", dsn, "--publication", "p", "--slot", "s"],
+            environment: environment
+        )
+        #expect(stream.status != 0)
+        #expect(stream.stdout.isEmpty)
+        #expect(stream.stderr.contains("wal_level is 'replica'"), "\(stream.stderr)")
+        #expect(stream.stderr.contains("set wal_level = logical"), "\(stream.stderr)")
+    }
+
     @Test("stream --snapshot initial-only: the existing rows as read events, progress on stderr, exit 0")
     func snapshotInitialOnly() async throws {
         try TestDatabase.requireConfigured()

@@ -180,6 +180,45 @@ struct ReplicationConnectionTests {
         }
     }
 
+    @Test func readReplicationSlotReportsAPhysicalSlotsPosition() async throws {
+        try TestDatabase.requireConfigured()
+        let physical = TestDatabase.uniqueName("phys")
+        let logical = TestDatabase.uniqueName("slot")
+        try await TestDatabase.execute("SELECT pg_create_physical_replication_slot('\(physical)', true)")
+        do {
+            try await self.readReplicationSlot(physical: physical, logical: logical)
+        } catch {
+            _ = try? await TestDatabase.execute("SELECT pg_drop_replication_slot('\(physical)')")
+            throw error
+        }
+        try await TestDatabase.execute("SELECT pg_drop_replication_slot('\(physical)')")
+    }
+
+    func readReplicationSlot(physical: String, logical: String) async throws {
+        let expected = try await TestDatabase.execute(
+            "SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '\(physical)'"
+        )
+        try await TestDatabase.withReplicationConnection { connection in
+            let timeline = try await connection.identifySystem().timeline
+            let position = try #require(try await connection.readReplicationSlot(physical))
+            #expect(position.slotType == "physical")
+            #expect(position.restartLSN.map(\.description) == expected.first?.rows.first?.first ?? nil)
+            #expect(position.restartLSN.map { $0 > .zero } == true)
+            #expect(position.restartTimeline == timeline)
+            // A slot that does not exist: no row.
+            #expect(try await connection.readReplicationSlot(TestDatabase.uniqueName("none")) == nil)
+            // A logical slot: the server refuses, and the error names the slot.
+            _ = try await connection.createReplicationSlot(logical, temporary: true, snapshot: .nothing)
+            let error = await #expect(throws: PostgresWireError.self) {
+                try await connection.readReplicationSlot(logical)
+            }
+            #expect(error?.code == .server)
+            #expect(error?.slot == logical)
+            // The connection is still usable.
+            _ = try await connection.identifySystem()
+        }
+    }
+
     // MARK: streaming
 
     /// Creates a table, a publication and a slot; runs `body`; drops them again.
