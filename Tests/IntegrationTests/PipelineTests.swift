@@ -258,6 +258,33 @@ struct PipelineTests {
         }
     }
 
+    /// `heartbeatInterval` writes a non-transactional message that often (seen here with `messages` on), and the
+    /// slot is acknowledged past the last one: an idle slot keeps up with a server that writes nothing else.
+    @Test func heartbeatsAreWrittenAndTheSlotFollowsThem() async throws {
+        try await PipelineFixture.with(columns: "id int PRIMARY KEY") { fixture in
+            try await fixture.createSlot()
+            var configuration = fixture.configuration()
+            configuration.messages = true
+            configuration.heartbeatInterval = .milliseconds(200)
+            let handler = RecordingHandler()
+            let started = ContinuousClock.now
+            try await runPipeline(configuration, handler: handler) { handler in
+                handler.changes.filter { $0.message?.prefix == "pgcdc.heartbeat" }.count >= 3
+            }
+            let elapsed = started.duration(to: .now)
+            let heartbeats = handler.changes.filter { $0.message?.prefix == "pgcdc.heartbeat" }
+            #expect(heartbeats.count >= 3)
+            #expect(elapsed >= .milliseconds(400), "three heartbeats 200 ms apart came after \(elapsed)")
+            #expect(heartbeats.allSatisfy { $0.message?.isTransactional == false && $0.transaction == nil })
+            let last = try #require(heartbeats.last?.lsn)
+            let flushed = try await TestDatabase.execute(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '\(fixture.slot)'"
+            )
+            let position = try #require(flushed.first?.rows.first?.first.flatMap { $0 }.flatMap { LSN($0) })
+            #expect(position > last)
+        }
+    }
+
     @Test func streamedLargeTransactionsIncludingAnAbortedOne() async throws {
         try await PipelineFixture.with(columns: "id int PRIMARY KEY, pad text") { fixture in
             try await fixture.createSlot()
