@@ -5,6 +5,8 @@ RESULTS_TSV lines (tab-separated):
   run      WORKLOAD CONSUMER RUN N WALL_S USER_S SYS_S RSS_KB WALSENDER_S STATUS
   latency  WORKLOAD CONSUMER EVENTS P50_MS P99_MS MAX_MS RATE_TPS SECONDS
   micro    STAGE BYTES EVENTS SECONDS MB_S EVENTS_S NS_EVENT ALLOCS_EVENT
+  snapshot READER RUN ROWS WALL_S USER_S SYS_S RSS_KB STATUS
+  tps      MODE RUN TPS LATENCY_MS
 META_FILE: KEY=VALUE lines (machine, sizes, description of each workload and consumer).
 """
 import statistics
@@ -181,6 +183,67 @@ def main():
         for r in micro:
             _, stage, nbytes, events, seconds, mbps, eps, ns, allocs = r
             out.append(f"| {stage} | {float(mbps):.1f} | {float(eps):,.0f} | {float(ns):.0f} | {allocs} |")
+        out.append("")
+
+    snapshot = [r for r in rows if r[0] == "snapshot"]
+    if snapshot:
+        out.append("## Initial snapshot")
+        out.append("")
+        out.append(f"{info.get('workload.SNAPSHOT', '')}: `pgcdc stream --snapshot initial-only` (slot creation, "
+                   "catalog, every row typed and written as a JSON line to /dev/null, exit) against `psql -c "
+                   "\"\\copy (SELECT * FROM bench_snap) TO '/dev/null'\"` (the server's COPY, text, no typing).")
+        out.append("")
+        out.append("| reader | rows | wall s | rows/s | × \\copy | client CPU s | peak RSS MiB | ok runs |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        labels = {"copy": "psql \\copy … TO '/dev/null'", "snap_w1": "pgcdc snapshot, 1 worker",
+                  "snap_w2": "pgcdc snapshot, 2 workers", "snap_w4": "pgcdc snapshot, 4 workers"}
+        readers = OrderedDict()
+        for r in snapshot:
+            readers.setdefault(r[1], []).append(r)
+        base = None
+        medians = {}
+        for reader, entries in readers.items():
+            good = [e for e in entries if e[8] == "ok"]
+            if good:
+                medians[reader] = statistics.median(int(e[3]) / float(e[4]) for e in good)
+        base = medians.get("copy")
+        for reader, entries in readers.items():
+            good = [e for e in entries if e[8] == "ok"]
+            label = labels.get(reader, reader)
+            if not good:
+                out.append(f"| {label} | – | – | – | – | – | – | 0/{len(entries)} |")
+                continue
+            wall = statistics.median(float(e[4]) for e in good)
+            cpu = statistics.median(float(e[5]) + float(e[6]) for e in good)
+            rss = max(int(e[7]) for e in good) / 1024
+            ratio = f"{medians[reader] / base:.2f}×" if base else "–"
+            out.append(f"| {label} | {int(good[0][3]):,} | {wall:.2f} | {medians[reader]:,.0f} | {ratio} "
+                       f"| {cpu:.2f} | {rss:.1f} | {len(good)}/{len(entries)} |")
+        out.append("")
+
+    tps = [r for r in rows if r[0] == "tps"]
+    if tps:
+        out.append("## Failover log-table trigger overhead")
+        out.append("")
+        out.append(f"{info.get('workload.TRIGGERS', '')}; runs alternate without and with the triggers of "
+                   "`pgcdc failover install` (three logged rows per transaction). See "
+                   "[failover.md](failover.md#trigger-write-overhead).")
+        out.append("")
+        out.append("| run | TPS without | TPS with | change | latency without → with ms |")
+        out.append("|---:|---:|---:|---:|---|")
+        by_run = OrderedDict()
+        for r in tps:
+            by_run.setdefault(r[2], {})[r[1]] = r
+        changes = []
+        for run, modes in by_run.items():
+            if "without" in modes and "with" in modes and modes["without"][3] and modes["with"][3]:
+                without, with_ = float(modes["without"][3]), float(modes["with"][3])
+                change = (with_ - without) / without * 100
+                changes.append(change)
+                out.append(f"| {run} | {without:,.0f} | {with_:,.0f} | {change:+.1f} % "
+                           f"| {modes['without'][4]} → {modes['with'][4]} |")
+        if changes:
+            out.append(f"| median | | | {statistics.median(changes):+.1f} % | |")
         out.append("")
 
     out.extend(targets(runs, latency, consumers))
