@@ -192,6 +192,41 @@ struct JSONLinesEncoderTests {
         #expect(encoder.count == 0)
     }
 
+    @Test("a lost line names the fork and every lost transaction, as docs/events.md shows")
+    func lostInFailover() throws {
+        var encoder = JSONLinesEncoder()
+        let lost = [
+            DeliveredTransaction(
+                xid: 812,
+                commitLSN: LSN(0x30A_8C10),
+                endLSN: LSN(0x30A_8C40),
+                commitTime: Date(timeIntervalSince1970: 1_714_564_800.123456),
+                timeline: 1
+            ),
+            DeliveredTransaction(
+                xid: 814,
+                commitLSN: LSN(0x30A_8D00),
+                endLSN: LSN(0x30A_8D30),
+                commitTime: Date(timeIntervalSince1970: 1_714_564_801),
+                timeline: 1
+            ),
+        ]
+        encoder.appendLost(previousTimeline: 1, forkLSN: LSN(0x30A_8B80), transactions: lost)
+        let line = String(decoding: encoder.bytes, as: UTF8.self)
+        #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
+        #expect(
+            line.hasPrefix(
+                #"{"op":"lost","previous_timeline":1,"fork_lsn":"0/30A8B80","transactions":[{"xid":812,"#
+                    + #""commit_lsn":"0/30A8C10","end_lsn":"0/30A8C40","commit_time":"2024-05-01T12:00:00.123456Z"},"#
+            ),
+            "\(line)"
+        )
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let transactions = try #require(object["transactions"] as? [[String: Any]])
+        #expect(transactions.map { $0["xid"] as? Int } == [812, 814])
+        #expect(transactions[1]["end_lsn"] as? String == "0/30A8D30")
+    }
+
     @Test("a text value that does not decode is written as sent; a binary one throws")
     func undecodable() throws {
         let bad = row(
