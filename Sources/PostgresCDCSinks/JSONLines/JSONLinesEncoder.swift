@@ -243,20 +243,28 @@ public struct JSONLinesEncoder: Sendable {
 
     /// Writes `"X/Y"` in upper-case hexadecimal, as PostgreSQL prints an LSN.
     private mutating func appendLSN(_ lsn: LSN) {
-        self.writer.bytes.append(UInt8(ascii: "\""))
-        self.appendHex(UInt32(truncatingIfNeeded: lsn.value >> 32))
-        self.writer.bytes.append(UInt8(ascii: "/"))
-        self.appendHex(UInt32(truncatingIfNeeded: lsn.value))
-        self.writer.bytes.append(UInt8(ascii: "\""))
+        // At most 1 + 8 + 1 + 8 + 1 bytes, formatted on the stack and appended at once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { text in
+            var count = 0
+            text[count] = UInt8(ascii: "\"")
+            count += 1
+            Self.formatHex(UInt32(truncatingIfNeeded: lsn.value >> 32), into: text, at: &count)
+            text[count] = UInt8(ascii: "/")
+            count += 1
+            Self.formatHex(UInt32(truncatingIfNeeded: lsn.value), into: text, at: &count)
+            text[count] = UInt8(ascii: "\"")
+            count += 1
+            self.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<count]))
+        }
     }
 
-    private mutating func appendHex(_ value: UInt32) {
-        var started = false
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let nibble = UInt8((value >> UInt32(shift)) & 0xF)
-            if nibble == 0 && !started && shift > 0 { continue }
-            started = true
-            self.writer.bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10)
+    /// Upper-case hexadecimal without leading zeros (`0` for zero).
+    private static func formatHex(_ value: UInt32, into text: UnsafeMutableBufferPointer<UInt8>, at count: inout Int) {
+        let digits = max(1, (32 - value.leadingZeroBitCount + 3) / 4)
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt32(position * 4)) & 0xF
+            text[count] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+            count += 1
         }
     }
 
