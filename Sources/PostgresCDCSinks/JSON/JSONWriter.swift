@@ -91,7 +91,8 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes valid UTF-8 as a JSON string. Runs of bytes that need no escaping are appended in one go.
-    private mutating func writeString(utf8: some RandomAccessCollection<UInt8>) {
+    /// - Parameter utf8: valid UTF-8 (escaping relies on it).
+    mutating func writeString(utf8: some RandomAccessCollection<UInt8>) {
         self.bytes.reserveCapacity(self.bytes.count + utf8.count + 2)
         self.bytes.append(UInt8(ascii: "\""))
         var runStart = utf8.startIndex

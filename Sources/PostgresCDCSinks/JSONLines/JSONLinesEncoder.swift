@@ -231,6 +231,7 @@ public struct JSONLinesEncoder: Sendable {
             if !first { self.writer.comma() }
             first = false
             self.writer.writeKey(column.name)
+            if self.writeTextDirectly(raw) { continue }
             do {
                 self.writer.write(try raw.decode(catalog: row.catalog))
             } catch {
@@ -240,6 +241,36 @@ public struct JSONLinesEncoder: Sendable {
         }
         self.writer.endObject()
     }
+
+    /// Writes an ASCII `text`/`varchar` value as a JSON string and a `json`/`jsonb` one as is, straight from the
+    /// received bytes: what decoding to a `PostgresValue` and writing it gives, without making a `String`.
+    /// - Returns: `false` for any other value (other types, binary format, non-ASCII bytes, which need the UTF-8
+    ///   validation of the decoder), which the caller then decodes.
+    private mutating func writeTextDirectly(_ raw: ColumnValue) -> Bool {
+        guard case .text(let buffer) = raw.storage else { return false }
+        let isJSON: Bool
+        switch raw.typeOID {
+        case Self.textOID, Self.varcharOID: isJSON = false
+        case Self.jsonOID, Self.jsonbOID: isJSON = true
+        default: return false
+        }
+        return buffer.withUnsafeReadableBytes { bytes in
+            var ascii: UInt8 = 0
+            for byte in bytes { ascii |= byte }
+            guard ascii < 0x80 else { return false }
+            if isJSON {
+                self.writer.bytes.append(contentsOf: bytes)
+            } else {
+                self.writer.writeString(utf8: bytes)
+            }
+            return true
+        }
+    }
+
+    private static let textOID: UInt32 = 25
+    private static let varcharOID: UInt32 = 1043
+    private static let jsonOID: UInt32 = 114
+    private static let jsonbOID: UInt32 = 3802
 
     /// Writes `"X/Y"` in upper-case hexadecimal, as PostgreSQL prints an LSN.
     private mutating func appendLSN(_ lsn: LSN) {
