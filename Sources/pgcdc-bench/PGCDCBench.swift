@@ -13,7 +13,16 @@ import Synchronization
 ///        [--protocol-version V]
 @main
 enum PGCDCBench {
-    static func main() async {
+    static func main() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await run()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    static func run() async {
         var arguments = CommandLine.arguments.dropFirst()
         var options: [String: String] = [:]
         var flags = Set<String>()

@@ -87,6 +87,31 @@ struct JSONLinesEncoderTests {
         #expect(object["unchanged_toast"] == nil)
     }
 
+    @Test("text is escaped and json written as sent, from ASCII bytes directly or decoded when not ASCII")
+    func textAndJSONBytes() throws {
+        let columns = [customers.columns[1], customers.columns[3]]
+        let samples = [
+            ("tab\there \"q\" \\ \u{01}\n", #"{"a": [1, "x"]}"#),
+            ("Zoë ‘x’\u{2028}", #"{"ü": "é"}"#),
+        ]
+        for (name, props) in samples {
+            let event = ChangeEvent(
+                operation: .insert,
+                table: customers,
+                after: row([text(name, textOID), text(props, jsonbOID)], columns: columns),
+                lsn: LSN(0x1700),
+                transaction: transaction,
+                index: 0
+            )
+            let (line, object) = try encode(event)
+            let values = try #require(object["after"] as? [String: Any])
+            #expect(values["name"] as? String == name)
+            var expected = JSONWriter()
+            expected.writeString(name)
+            #expect(line.contains(#""after":{"name":"# + expected.string + #","props":"# + props + "}"))
+        }
+    }
+
     @Test("an update names its unchanged TOAST columns and leaves them out of the row")
     func updateWithToast() throws {
         let after = row([

@@ -53,7 +53,9 @@ public struct Row: Sendable {
 
     /// The names of columns whose value was not sent because it is an unchanged TOASTed value.
     public var unchangedToastColumns: [String] {
-        zip(self.columns, self.values).compactMap { $0.1.isUnchangedToast ? $0.0.name : nil }
+        // Asked for every change; almost always there are none, and then no array is built.
+        guard self.values.contains(where: \.isUnchangedToast) else { return [] }
+        return zip(self.columns, self.values).compactMap { $0.1.isUnchangedToast ? $0.0.name : nil }
     }
 }
 

@@ -15,7 +15,11 @@ struct ChangeAssembler {
         case many([CDCEvent])
     }
 
-    private(set) var relations: [UInt32: TableSchema] = [:]
+    private(set) var relations: [UInt32: TableSchema] = [:] {
+        didSet { self.keyLayouts = [:] }
+    }
+    /// The key columns of each relation, worked out once per schema instead of once per row.
+    private var keyLayouts: [UInt32: (indexes: [Int], columns: [ColumnSchema])] = [:]
     private(set) var catalog: PostgresTypeCatalog
     /// The open (non-streamed) transaction.
     private var current: (info: TransactionInfo, nextIndex: Int)?
@@ -392,14 +396,17 @@ struct ChangeAssembler {
 
     /// The key columns of a row (replica identity; for REPLICA IDENTITY FULL the primary key when the table
     /// has one).
-    private func keyRow(of row: Row, table: TableSchema) -> Row? {
-        let indexes = table.keyColumnIndexes
-        guard !indexes.isEmpty else { return nil }
-        return Row(
-            columns: indexes.map { table.columns[$0] },
-            values: indexes.map { row.values[$0] },
-            catalog: self.catalog
-        )
+    private mutating func keyRow(of row: Row, table: TableSchema) -> Row? {
+        let layout: (indexes: [Int], columns: [ColumnSchema])
+        if let known = self.keyLayouts[table.relationID] {
+            layout = known
+        } else {
+            let indexes = table.keyColumnIndexes
+            layout = (indexes, indexes.map { table.columns[$0] })
+            self.keyLayouts[table.relationID] = layout
+        }
+        guard !layout.indexes.isEmpty else { return nil }
+        return Row(columns: layout.columns, values: layout.indexes.map { row.values[$0] }, catalog: self.catalog)
     }
 
     /// REPLICA IDENTITY FULL sends the whole old row: an unchanged TOAST value in the new row is the old value.

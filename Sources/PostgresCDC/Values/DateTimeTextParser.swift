@@ -4,6 +4,10 @@ import NIOCore
 /// `DateStyle=ISO`: `2024-01-02 03:04:05.5+05:30`, `0044-03-15 BC`, `infinity`.
 enum DateTimeTextParser {
     static func date(_ bytes: ByteBufferView) throws(DecodeFailure) -> PostgresDate {
+        try bytes.withBytes { bytes throws(DecodeFailure) in try self.date(bytes) }
+    }
+
+    private static func date(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> PostgresDate {
         if bytes.elementsEqual("infinity".utf8) { return .infinity }
         if bytes.elementsEqual("-infinity".utf8) { return .negativeInfinity }
         var scanner = TextScanner(bytes)
@@ -17,6 +21,13 @@ enum DateTimeTextParser {
     }
 
     static func timestamp(_ bytes: ByteBufferView, withZone: Bool) throws(DecodeFailure) -> PostgresTimestamp {
+        try bytes.withBytes { bytes throws(DecodeFailure) in try self.timestamp(bytes, withZone: withZone) }
+    }
+
+    private static func timestamp(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        withZone: Bool
+    ) throws(DecodeFailure) -> PostgresTimestamp {
         if bytes.elementsEqual("infinity".utf8) { return .infinity }
         if bytes.elementsEqual("-infinity".utf8) { return .negativeInfinity }
         var scanner = TextScanner(bytes)
@@ -36,7 +47,9 @@ enum DateTimeTextParser {
     }
 
     /// `YYYY-MM-DD` (four or more year digits).
-    private static func calendarDate(_ scanner: inout TextScanner) throws(DecodeFailure) -> (Int, Int, Int) {
+    private static func calendarDate<Bytes>(
+        _ scanner: inout TextScanner<Bytes>
+    ) throws(DecodeFailure) -> (Int, Int, Int) {
         let year = try scanner.readDigits(minimum: 4, maximum: 7)
         try scanner.expect(UInt8(ascii: "-"))
         let month = try scanner.readDigits(minimum: 2, maximum: 2)
@@ -46,7 +59,7 @@ enum DateTimeTextParser {
     }
 
     /// `HH:MM:SS[.ffffff]` as microseconds since midnight (up to `24:00:00`).
-    static func time(_ scanner: inout TextScanner) throws(DecodeFailure) -> Int64 {
+    static func time<Bytes>(_ scanner: inout TextScanner<Bytes>) throws(DecodeFailure) -> Int64 {
         let hour = try scanner.readDigits(minimum: 2, maximum: 2)
         try scanner.expect(UInt8(ascii: ":"))
         let minute = try scanner.readDigits(minimum: 2, maximum: 2)
@@ -62,7 +75,7 @@ enum DateTimeTextParser {
     }
 
     /// `+HH`, `+HH:MM` or `+HH:MM:SS` as seconds east of UTC.
-    static func offset(_ scanner: inout TextScanner) throws(DecodeFailure) -> Int32 {
+    static func offset<Bytes>(_ scanner: inout TextScanner<Bytes>) throws(DecodeFailure) -> Int32 {
         let sign: Int64
         if scanner.consume(UInt8(ascii: "+")) {
             sign = 1

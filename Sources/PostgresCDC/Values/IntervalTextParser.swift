@@ -4,6 +4,10 @@ import NIOCore
 /// (`1 year 2 mons -3 days -04:05:06.789`) or `iso_8601` (`P1Y2M-3DT-4H-5M-6.789S`).
 enum IntervalTextParser {
     static func parse(_ bytes: ByteBufferView) throws(DecodeFailure) -> PostgresInterval {
+        try bytes.withBytes { bytes throws(DecodeFailure) in try self.parse(bytes) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> PostgresInterval {
         var scanner = TextScanner(bytes)
         if scanner.consume(UInt8(ascii: "P")) {
             return try self.iso8601(&scanner)
@@ -42,7 +46,7 @@ enum IntervalTextParser {
         return try self.make(months: months, days: days, microseconds: microseconds)
     }
 
-    private static func iso8601(_ scanner: inout TextScanner) throws(DecodeFailure) -> PostgresInterval {
+    private static func iso8601<Bytes>(_ scanner: inout TextScanner<Bytes>) throws(DecodeFailure) -> PostgresInterval {
         var months: Int64 = 0
         var days: Int64 = 0
         var microseconds: Int64 = 0

@@ -54,11 +54,11 @@ public struct PostgresDate: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         if self.daysSince2000 == .max { return "infinity" }
         if self.daysSince2000 == .min { return "-infinity" }
-        var text = ""
+        var bytes: [UInt8] = []
         PostgresCalendar.appendISODate(
             julianDay: Int(self.daysSince2000) + PostgresCalendar.epochJulianDay,
-            to: &text
+            to: &bytes
         )
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -32,8 +32,11 @@ public struct PostgresNumeric: Sendable, Hashable, CustomStringConvertible, Expr
     public var isInfinite: Bool { self.description == "Infinity" || self.description == "-Infinity" }
 
     static func isValid<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        if bytes.elementsEqual("NaN".utf8) || bytes.elementsEqual("Infinity".utf8)
-            || bytes.elementsEqual("-Infinity".utf8)
+        // Only N, I or -I can start a special value; most numbers need no comparison.
+        if let first = bytes.first,
+            first == UInt8(ascii: "N") || first == UInt8(ascii: "I") || first == UInt8(ascii: "-"),
+            bytes.elementsEqual("NaN".utf8) || bytes.elementsEqual("Infinity".utf8)
+                || bytes.elementsEqual("-Infinity".utf8)
         {
             return true
         }

@@ -22,8 +22,8 @@ public struct PostgresTime: Sendable, Hashable, CustomStringConvertible {
 
     /// ISO-8601 (`04:05:06.789`), fraction without trailing zeros.
     public var description: String {
-        var text = ""
-        PostgresCalendar.appendTime(microseconds: self.microsecondsSinceMidnight, to: &text)
-        return text
+        var bytes: [UInt8] = []
+        PostgresCalendar.appendTime(microseconds: self.microsecondsSinceMidnight, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -74,12 +74,13 @@ public struct PostgresTimestamp: Sendable, Hashable, CustomStringConvertible {
         if self.microsecondsSince2000 == .min { return "-infinity" }
         let days = self.microsecondsSince2000.dividedRoundingDown(by: PostgresCalendar.microsecondsPerDay)
         let time = self.microsecondsSince2000 - days * PostgresCalendar.microsecondsPerDay
-        var text = ""
-        PostgresCalendar.appendISODate(julianDay: Int(days) + PostgresCalendar.epochJulianDay, to: &text)
-        text += "T"
-        PostgresCalendar.appendTime(microseconds: time, to: &text)
-        if utc { text += "Z" }
-        return text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        PostgresCalendar.appendISODate(julianDay: Int(days) + PostgresCalendar.epochJulianDay, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        PostgresCalendar.appendTime(microseconds: time, to: &bytes)
+        if utc { bytes.append(UInt8(ascii: "Z")) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

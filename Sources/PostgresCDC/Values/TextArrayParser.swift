@@ -2,7 +2,7 @@ import NIOCore
 
 /// Parses an array's text output: `{1,2,NULL}`, `{{1,2},{3,4}}`, `[0:1]={a,b}`, `{"a \"b\"",NULL,"NULL"}`, `{}`.
 struct TextArrayParser {
-    private var scanner: TextScanner
+    private var scanner: TextScanner<ByteBufferView>
     private let elementOID: UInt32
     private let decoder: TextValueDecoder
     private var dimensions: [Int?] = Array(repeating: nil, count: BinaryValueDecoder.maxDimensions)

@@ -1,11 +1,14 @@
 import NIOCore
 
-/// A cursor over the bytes of one text value, for the date/time and interval parsers.
-struct TextScanner {
-    let bytes: ByteBufferView
+/// A cursor over the bytes of one text value, for the date/time, interval and array parsers.
+///
+/// Hot parsers scan an `UnsafeBufferPointer` (see ``NIOCore/ByteBufferView/withBytes(_:)``): reading a
+/// `ByteBufferView` byte by byte costs a dynamic exclusivity check on the buffer's storage for every byte.
+struct TextScanner<Bytes: RandomAccessCollection<UInt8>> where Bytes.Index == Int {
+    let bytes: Bytes
     var index: Int
 
-    init(_ bytes: ByteBufferView) {
+    init(_ bytes: Bytes) {
         self.bytes = bytes
         self.index = bytes.startIndex
     }
@@ -77,5 +80,20 @@ struct TextScanner {
         guard self.isAtEnd else {
             throw DecodeFailure(.malformedText, "unexpected text at offset \(self.offset)")
         }
+    }
+}
+
+extension ByteBufferView {
+    /// Calls `body` with the bytes as one contiguous buffer, which a `ByteBufferView` always has.
+    /// - Parameter body: reads the bytes; the buffer is valid only during the call.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> T) throws(DecodeFailure) -> T {
+        var result: Result<T, DecodeFailure>?
+        _ = self.withContiguousStorageIfAvailable { buffer in
+            result = Result { () throws(DecodeFailure) -> T in try body(buffer) }
+        }
+        if let result { return try result.get() }
+        return try Array(self).withUnsafeBufferPointer { buffer throws(DecodeFailure) -> T in try body(buffer) }
     }
 }

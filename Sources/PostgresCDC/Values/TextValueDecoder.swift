@@ -45,8 +45,10 @@ struct TextValueDecoder {
             }
             return .double(value)
         case .numeric:
-            guard PostgresNumeric.isValid(bytes) else { throw DecodeFailure(.malformedText, "not a numeric") }
-            return .numeric(PostgresNumeric(validated: String(decoding: bytes, as: UTF8.self)))
+            return try bytes.withBytes { bytes throws(DecodeFailure) in
+                guard PostgresNumeric.isValid(bytes) else { throw DecodeFailure(.malformedText, "not a numeric") }
+                return .numeric(PostgresNumeric(validated: String(decoding: bytes, as: UTF8.self)))
+            }
         case .text, .varchar, .bpchar, .name, .xml, .char:
             return .string(try self.utf8(bytes))
         case .json, .jsonb:
@@ -61,18 +63,22 @@ struct TextValueDecoder {
         case .date:
             return .date(try DateTimeTextParser.date(bytes))
         case .time:
-            var scanner = TextScanner(bytes)
-            let time = try DateTimeTextParser.time(&scanner)
-            try scanner.requireEnd()
-            return .time(PostgresTime(microsecondsSinceMidnight: time))
+            return try bytes.withBytes { bytes throws(DecodeFailure) in
+                var scanner = TextScanner(bytes)
+                let time = try DateTimeTextParser.time(&scanner)
+                try scanner.requireEnd()
+                return .time(PostgresTime(microsecondsSinceMidnight: time))
+            }
         case .timetz:
-            var scanner = TextScanner(bytes)
-            let time = try DateTimeTextParser.time(&scanner)
-            let offset = try DateTimeTextParser.offset(&scanner)
-            try scanner.requireEnd()
-            return .timeTZ(
-                PostgresTimeTZ(time: PostgresTime(microsecondsSinceMidnight: time), utcOffsetSeconds: offset)
-            )
+            return try bytes.withBytes { bytes throws(DecodeFailure) in
+                var scanner = TextScanner(bytes)
+                let time = try DateTimeTextParser.time(&scanner)
+                let offset = try DateTimeTextParser.offset(&scanner)
+                try scanner.requireEnd()
+                return .timeTZ(
+                    PostgresTimeTZ(time: PostgresTime(microsecondsSinceMidnight: time), utcOffsetSeconds: offset)
+                )
+            }
         case .timestamp:
             return .timestamp(try DateTimeTextParser.timestamp(bytes, withZone: false))
         case .timestamptz:
@@ -91,10 +97,14 @@ struct TextValueDecoder {
     }
 
     static func utf8(_ bytes: ByteBufferView) throws(DecodeFailure) -> String {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DecodeFailure(.invalidUTF8, "the text is not valid UTF-8")
+        // Validating a contiguous buffer takes the standard library's fast path; the view itself would go
+        // through the generic, byte-at-a-time one.
+        try bytes.withBytes { bytes throws(DecodeFailure) in
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw DecodeFailure(.invalidUTF8, "the text is not valid UTF-8")
+            }
+            return text
         }
-        return text
     }
 
     private static func ascii(_ bytes: ByteBufferView) throws(DecodeFailure) -> String {

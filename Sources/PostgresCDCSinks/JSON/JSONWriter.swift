@@ -48,8 +48,20 @@ public struct JSONWriter: Sendable {
     /// Writes an integer.
     /// - Parameter value: the value.
     public mutating func writeInt(_ value: Int64) {
-        // A short String is stored inline, without allocating.
-        self.bytes.append(contentsOf: String(value).utf8)
+        // Digits are formatted right to left into a small stack buffer and appended in one go: no String, no
+        // per-byte append (each of which checks the array's uniqueness and capacity).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            // The magnitude as UInt64, so that Int64.min does not overflow.
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
+            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     /// Writes a finite double as a JSON number, and NaN/±infinity as the strings `"NaN"`, `"Infinity"`,
@@ -69,9 +81,31 @@ public struct JSONWriter: Sendable {
     /// Writes a JSON string, escaping quotes, backslashes, control characters, U+2028 and U+2029.
     /// - Parameter value: the string.
     public mutating func writeString(_ value: String) {
+        var value = value
+        // Native strings are contiguous UTF-8; `makeContiguousUTF8` only copies the rare bridged or lazy one.
+        value.makeContiguousUTF8()
+        let written: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            self.writeString(utf8: utf8)
+        }
+        if written == nil { self.writeString(utf8: Array(value.utf8)) }
+    }
+
+    /// Writes valid UTF-8 as a JSON string. Runs of bytes that need no escaping are appended in one go.
+    /// - Parameter utf8: valid UTF-8 (escaping relies on it).
+    mutating func writeString(utf8: some RandomAccessCollection<UInt8>) {
+        self.bytes.reserveCapacity(self.bytes.count + utf8.count + 2)
         self.bytes.append(UInt8(ascii: "\""))
-        var utf8 = value.utf8.makeIterator()
-        while let byte = utf8.next() {
+        var runStart = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            // Everything from 0x20 up is written as is, except `"`, `\\` and the lead byte of U+2028/U+2029.
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0xE2 {
+                index = utf8.index(after: index)
+                continue
+            }
+            self.bytes.append(contentsOf: utf8[runStart..<index])
+            index = utf8.index(after: index)
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: #"\""#.utf8)
             case UInt8(ascii: "\\"): self.bytes.append(contentsOf: #"\\"#.utf8)
@@ -80,23 +114,26 @@ public struct JSONWriter: Sendable {
             case 0x09: self.bytes.append(contentsOf: #"\t"#.utf8)
             case 0x08: self.bytes.append(contentsOf: #"\b"#.utf8)
             case 0x0C: self.bytes.append(contentsOf: #"\f"#.utf8)
-            case 0x00..<0x20:
+            case 0xE2:
+                // Valid UTF-8, so 0xE2 starts a three-byte sequence; U+2028/9 are E2 80 A8/A9.
+                let second = index != utf8.endIndex ? utf8[index] : 0
+                let thirdIndex = index != utf8.endIndex ? utf8.index(after: index) : index
+                let third = thirdIndex != utf8.endIndex ? utf8[thirdIndex] : 0
+                if second == 0x80 && (third == 0xA8 || third == 0xA9) {
+                    self.bytes.append(contentsOf: third == 0xA8 ? #"\u2028"#.utf8 : #"\u2029"#.utf8)
+                    index = utf8.index(after: thirdIndex)
+                } else {
+                    // Any other character starting with E2: written as is with the rest of the run.
+                    self.bytes.append(byte)
+                }
+            default:
                 self.bytes.append(contentsOf: #"\u00"#.utf8)
                 self.appendHexDigit(byte >> 4)
                 self.appendHexDigit(byte & 0x0F)
-            case 0xE2:
-                // A String is valid UTF-8, so 0xE2 starts a three-byte sequence; U+2028/9 are E2 80 A8/A9.
-                let second = utf8.next() ?? 0
-                let third = utf8.next() ?? 0
-                if second == 0x80 && (third == 0xA8 || third == 0xA9) {
-                    self.bytes.append(contentsOf: third == 0xA8 ? #"\u2028"#.utf8 : #"\u2029"#.utf8)
-                } else {
-                    self.bytes.append(contentsOf: [byte, second, third])
-                }
-            default:
-                self.bytes.append(byte)
             }
+            runStart = index
         }
+        self.bytes.append(contentsOf: utf8[runStart..<utf8.endIndex])
         self.bytes.append(UInt8(ascii: "\""))
     }
 

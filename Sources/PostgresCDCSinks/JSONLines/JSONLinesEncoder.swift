@@ -231,6 +231,7 @@ public struct JSONLinesEncoder: Sendable {
             if !first { self.writer.comma() }
             first = false
             self.writer.writeKey(column.name)
+            if self.writeTextDirectly(raw) { continue }
             do {
                 self.writer.write(try raw.decode(catalog: row.catalog))
             } catch {
@@ -241,22 +242,60 @@ public struct JSONLinesEncoder: Sendable {
         self.writer.endObject()
     }
 
-    /// Writes `"X/Y"` in upper-case hexadecimal, as PostgreSQL prints an LSN.
-    private mutating func appendLSN(_ lsn: LSN) {
-        self.writer.bytes.append(UInt8(ascii: "\""))
-        self.appendHex(UInt32(truncatingIfNeeded: lsn.value >> 32))
-        self.writer.bytes.append(UInt8(ascii: "/"))
-        self.appendHex(UInt32(truncatingIfNeeded: lsn.value))
-        self.writer.bytes.append(UInt8(ascii: "\""))
+    /// Writes an ASCII `text`/`varchar` value as a JSON string and a `json`/`jsonb` one as is, straight from the
+    /// received bytes: what decoding to a `PostgresValue` and writing it gives, without making a `String`.
+    /// - Returns: `false` for any other value (other types, binary format, non-ASCII bytes, which need the UTF-8
+    ///   validation of the decoder), which the caller then decodes.
+    private mutating func writeTextDirectly(_ raw: ColumnValue) -> Bool {
+        guard case .text(let buffer) = raw.storage else { return false }
+        let isJSON: Bool
+        switch raw.typeOID {
+        case Self.textOID, Self.varcharOID: isJSON = false
+        case Self.jsonOID, Self.jsonbOID: isJSON = true
+        default: return false
+        }
+        return buffer.withUnsafeReadableBytes { bytes in
+            var ascii: UInt8 = 0
+            for byte in bytes { ascii |= byte }
+            guard ascii < 0x80 else { return false }
+            if isJSON {
+                self.writer.bytes.append(contentsOf: bytes)
+            } else {
+                self.writer.writeString(utf8: bytes)
+            }
+            return true
+        }
     }
 
-    private mutating func appendHex(_ value: UInt32) {
-        var started = false
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let nibble = UInt8((value >> UInt32(shift)) & 0xF)
-            if nibble == 0 && !started && shift > 0 { continue }
-            started = true
-            self.writer.bytes.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10)
+    private static let textOID: UInt32 = 25
+    private static let varcharOID: UInt32 = 1043
+    private static let jsonOID: UInt32 = 114
+    private static let jsonbOID: UInt32 = 3802
+
+    /// Writes `"X/Y"` in upper-case hexadecimal, as PostgreSQL prints an LSN.
+    private mutating func appendLSN(_ lsn: LSN) {
+        // At most 1 + 8 + 1 + 8 + 1 bytes, formatted on the stack and appended at once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { text in
+            var count = 0
+            text[count] = UInt8(ascii: "\"")
+            count += 1
+            Self.formatHex(UInt32(truncatingIfNeeded: lsn.value >> 32), into: text, at: &count)
+            text[count] = UInt8(ascii: "/")
+            count += 1
+            Self.formatHex(UInt32(truncatingIfNeeded: lsn.value), into: text, at: &count)
+            text[count] = UInt8(ascii: "\"")
+            count += 1
+            self.writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<count]))
+        }
+    }
+
+    /// Upper-case hexadecimal without leading zeros (`0` for zero).
+    private static func formatHex(_ value: UInt32, into text: UnsafeMutableBufferPointer<UInt8>, at count: inout Int) {
+        let digits = max(1, (32 - value.leadingZeroBitCount + 3) / 4)
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt32(position * 4)) & 0xF
+            text[count] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+            count += 1
         }
     }
 

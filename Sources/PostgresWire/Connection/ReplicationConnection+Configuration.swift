@@ -14,7 +14,8 @@ extension ReplicationConnection {
         /// Default: 1 GiB plus headers.
         public var maxMessageSize: Int = (1 << 30) + 4096
         /// How many received messages may wait for the consumer before the socket stops being read.
-        /// Memory is bounded by this times the message size. Default: 256.
+        /// Memory is bounded by this times the message size. Messages are buffered in batches of up to 32, so
+        /// this is rounded down to whole batches (at least two). Default: 256.
         public var maxBufferedMessages: Int = 256
         /// The `application_name` sent when the connection string has none. Default: `pgcdc`.
         public var defaultApplicationName: String = "pgcdc"

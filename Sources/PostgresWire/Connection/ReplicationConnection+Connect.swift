@@ -170,12 +170,15 @@ extension ReplicationConnection {
                     MessageToByteHandler(FrontendMessageEncoder()),
                     streamHandler,
                 ])
+                // While streaming, the buffer holds batches of up to `maxBatchSize` replication messages: count
+                // in batches so that about `maxBufferedMessages` messages wait at most, as before batching.
+                let highWatermark = max(2, configuration.maxBufferedMessages / ReplicationStreamHandler.maxBatchSize)
                 let wrapped = try NIOAsyncChannel<InboundMessage, FrontendMessage>(
                     wrappingChannelSynchronously: channel,
                     configuration: .init(
                         backPressureStrategy: .init(
-                            lowWatermark: max(1, configuration.maxBufferedMessages / 4),
-                            highWatermark: max(2, configuration.maxBufferedMessages)
+                            lowWatermark: max(1, highWatermark / 4),
+                            highWatermark: highWatermark
                         )
                     )
                 )

@@ -33,6 +33,9 @@ public final class ReplicationConnection {
     private let handler: NIOLoopBound<ReplicationStreamHandler>
     /// True while a START_REPLICATION stream is open.
     var isStreaming = false
+    /// The replication messages of the last batch received, and the position of the next one to hand out.
+    private var replicationBatch: [ReplicationMessage] = []
+    private var replicationBatchPosition = 0
 
     init(
         endpoint: ConnectionSettings.Endpoint,
@@ -103,6 +106,19 @@ public final class ReplicationConnection {
             self.parameters[name] = value
         }
         return next
+    }
+
+    /// Keeps a batch of replication messages to hand out one by one (replacing what is left of the last one).
+    func bufferReplication(_ messages: [ReplicationMessage]) {
+        self.replicationBatch = messages
+        self.replicationBatchPosition = 0
+    }
+
+    /// The next replication message of the current batch, if any is left.
+    func nextBufferedReplication() -> ReplicationMessage? {
+        guard self.replicationBatchPosition < self.replicationBatch.count else { return nil }
+        defer { self.replicationBatchPosition += 1 }
+        return self.replicationBatch[self.replicationBatchPosition]
     }
 
     func receiveBackend() async throws(PostgresWireError) -> BackendMessage {

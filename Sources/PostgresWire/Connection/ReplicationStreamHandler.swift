@@ -5,6 +5,9 @@ import NIOCore
 /// In CopyBoth mode it decodes replication messages, answers keepalives that ask for a reply at once, and sends
 /// standby status updates on a timer, whether or not the consumer is reading.
 ///
+/// Replication messages go up in batches: those decoded from one read, handed on at read-complete (or when
+/// ``maxBatchSize`` is reached, or before anything else is handed on), so order is kept.
+///
 /// Its only logic is to carry out the actions of ``ReplicationStreamStateMachine``.
 final class ReplicationStreamHandler: ChannelDuplexHandler {
     typealias InboundIn = BackendMessage
@@ -19,6 +22,12 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
     private var timer: RepeatedTask?
     private var context: ChannelHandlerContext?
     private let clock = ContinuousClock()
+    /// Replication messages decoded but not yet handed on.
+    private var batch: [ReplicationMessage] = []
+
+    /// The most replication messages handed on at once. The consumer's buffer holds batches, so the connection
+    /// sizes it in batches of this size (``ReplicationConnection/Configuration/maxBufferedMessages``).
+    static let maxBatchSize = 32
 
     init(statusInterval: Duration, acknowledgementDelay: Duration) {
         self.statusInterval = statusInterval
@@ -50,6 +59,7 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
     /// Wakes the consumer with a stop request, behind whatever is already buffered.
     func requestStop() {
         guard self.stream != nil, let context else { return }
+        self.flushBatch(context: context)
         context.fireChannelRead(self.wrapInboundOut(.stopRequested))
         // The async consumer takes buffered reads on read-complete; without it the request would wait for the
         // server's next message.
@@ -73,6 +83,7 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
                 self.stream = machine
                 self.startTimer(context: context, interval: machine.tickInterval)
             }
+            self.flushBatch(context: context)
             context.fireChannelRead(self.wrapInboundOut(.backend(message)))
             return
         }
@@ -82,6 +93,7 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
             do {
                 replication = try ReplicationMessage.decode(body)
             } catch {
+                self.flushBatch(context: context)
                 context.fireErrorCaught(error)
                 return
             }
@@ -100,13 +112,35 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
             }
             self.stream = stream
             self.perform(action)
-            context.fireChannelRead(self.wrapInboundOut(.replication(replication)))
+            self.batch.append(replication)
+            if self.batch.count >= Self.maxBatchSize { self.flushBatch(context: context) }
         case .copyDone, .errorResponse, .commandComplete, .readyForQuery:
             self.endStream()
+            self.flushBatch(context: context)
             context.fireChannelRead(self.wrapInboundOut(.backend(message)))
         default:
+            self.flushBatch(context: context)
             context.fireChannelRead(self.wrapInboundOut(.backend(message)))
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushBatch(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.flushBatch(context: context)
+        context.fireErrorCaught(error)
+    }
+
+    /// Hands on the replication messages decoded so far, before anything that follows them.
+    private func flushBatch(context: ChannelHandlerContext) {
+        guard !self.batch.isEmpty else { return }
+        let messages = self.batch
+        self.batch = []
+        self.batch.reserveCapacity(Self.maxBatchSize)
+        context.fireChannelRead(self.wrapInboundOut(.replication(messages)))
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -123,6 +157,7 @@ final class ReplicationStreamHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.endStream()
+        self.flushBatch(context: context)
         context.fireChannelInactive()
     }
 

@@ -33,10 +33,15 @@ public struct ReplicationStream: AsyncSequence {
         ///   walsender was terminated) or a connection failure.
         public mutating func next() async throws -> ReplicationMessage? {
             guard self.connection.isStreaming else { return nil }
+            // Messages arrive in batches; the rest of a batch waits on the connection, not in this iterator, so
+            // that a new iterator over the same stream goes on where the last one stopped.
+            if let buffered = self.connection.nextBufferedReplication() { return buffered }
             while true {
                 switch try await self.connection.receive() {
-                case .replication(let message):
-                    return message
+                case .replication(let messages):
+                    self.connection.bufferReplication(messages)
+                    guard let first = self.connection.nextBufferedReplication() else { continue }
+                    return first
                 case .stopRequested:
                     return .stopRequested
                 case .backend(.errorResponse(let fields)):
@@ -72,6 +77,7 @@ public struct ReplicationStream: AsyncSequence {
     public func stop() async throws(PostgresWireError) {
         guard self.connection.isStreaming else { return }
         self.connection.isStreaming = false
+        self.connection.bufferReplication([])
         try await self.connection.send(.copyDone)
         try await self.connection.drainUntilReady(slot: self.slot)
     }
@@ -114,6 +120,7 @@ extension ReplicationConnection {
             switch try await self.receiveBackend() {
             case .copyBothResponse:
                 self.isStreaming = true
+                self.bufferReplication([])
                 self.logger.info(
                     "replication started",
                     metadata: ["pgcdc.slot": "\(slot)", "pgcdc.lsn": "\(startLSN)"]
