@@ -56,13 +56,15 @@ wants() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 
 # ---- build -----------------------------------------------------------------------------------------------------
 
+# The binaries are built as the README says to build pgcdc for use: release, with the Swift runtime and Foundation
+# linked in (--static-swift-stdlib), so the process maps only the parts it uses and needs no Swift toolchain.
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     for product in pgcdc pgcdc-bench pgcdc-microbench; do
-        log "swift build -c release --product $product"
-        swift build -c release --product "$product" 2>&1 | tail -3 >&2
+        log "swift build -c release --static-swift-stdlib --product $product"
+        swift build -c release --static-swift-stdlib --product "$product" 2>&1 | tail -3 >&2
     done
 fi
-BIN="$(swift build -c release --show-bin-path)"
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 for product in pgcdc pgcdc-bench pgcdc-microbench; do
     [[ -x "$BIN/$product" ]] || die "$BIN/$product is missing: build it (or drop BENCH_SKIP_BUILD)"
 done
@@ -112,7 +114,7 @@ meta nproc "$(nproc)"
 meta memory "$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
 meta kernel "$(uname -sr)"
 meta postgres "$(sql 'SELECT version()' | cut -d, -f1)"
-meta swift "$(swift --version 2>&1 | head -1)"
+meta swift "$(swift --version 2>&1 | head -1); binaries: swift build -c release --static-swift-stdlib"
 meta git "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 meta mode "$([[ "$QUICK" == 1 ]] && echo 'BENCH_QUICK=1 (10× smaller workloads)' || echo 'full sizes')"
 meta runs "$RUNS"
@@ -451,7 +453,7 @@ if wants MICRO; then micro_benchmark; fi
 if wants SNAPSHOT; then snapshot_workload; fi
 if wants TRIGGERS; then trigger_overhead; fi
 
-meta note.profile 'Where targets are missed (callgrind on `pgcdc-microbench --stage json`, 2026-11): about 19k instructions per event on the fixture mix; the top self costs are `JSONWriter.writeString` (13%), ARC retain/release (12%), `Array.append(contentsOf:)` into the output buffer (6%), `JSONLinesEncoder.appendHex`, `appendRow`, String UTF-8 copies, `Int64.description` for numbers, exclusivity checks (`swift_beginAccess`) and generic metadata lookups in the hot path. Peak RSS is ~31 MiB before the first event (runtime, NIO threads, Foundation): it stays flat from W1 to W4 (2M rows in one transaction), so memory does not grow with transaction size. The file consumer fsyncs per transaction, which dominates W2.'
+meta note.profile 'Where the CPU target is missed (callgrind end to end, W1 shape, 20k rows, start-up subtracted; 2026-11-25): the library spends about 31k instructions per event: 9.6k on the event-loop thread (5.6k of it in NIO ByteToMessageHandler framing, unspecialised generic code), 7.7k typing values, 6.0k building rows and events in ChangeAssembler (allocations and copies of large structs), 1.9k pgoutput decoding, and 6–7k in async iteration, delivery through the `any ChangeHandler` existential and freeing events; `pgcdc stream` adds about 10k for JSON lines (41k in all; before this round 44.6k and 71.7k). Reaching 2 µs (about 10k instructions) would take a different design: JSON written straight from pgoutput without the event/row/value model, a concrete framing handler, no async call per event. Peak RSS: about 29 MB of it is file-backed code pages (pgcdc 9.2 MB, libswiftCore 4.9, libFoundation 3.7, FoundationEssentials 2.9, libstdc++ 1.3, ICU 1, libc 1.1) and only 3–5 MB heap, flat from W1 to W4; MALLOC_ARENA_MAX=1 and one NIO event loop change nothing. The file consumer fsyncs per transaction, which dominates W2.'
 meta workload.SNAPSHOT "$SNAP_ROWS rows of the bench table copied by a new slot's initial snapshot"
 meta workload.TRIGGERS "pgbench -c 4 -j 2 -T $TPS_SECONDS, each transaction 1 update + 1 insert + 1 delete on a published table of 100,000 rows"
 meta note.walsender "pg_recvlogical does no more than copy bytes, so its run is as fast as the walsender can decode and send (the walsender CPU column); a ratio of 1.0× means the client keeps up with the server."
