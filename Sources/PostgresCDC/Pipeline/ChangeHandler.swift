@@ -7,6 +7,10 @@
 /// - Important: with ``CDCConfiguration/AcknowledgementMode/afterCommitHandler`` (the default) a transaction is
 ///   acknowledged when ``commit(_:acknowledgement:)`` returns: make your output durable before returning. With
 ///   ``CDCConfiguration/AcknowledgementMode/explicit`` call ``Acknowledgement/acknowledge()`` yourself later.
+/// - Important: when the connection breaks in the middle of a transaction (the server died, a failover), the
+///   pipeline reconnects and the server sends that transaction again, from its ``begin(_:)``. A `begin` that
+///   follows a `begin` without its `commit` means: drop what you kept of the unfinished one. Keep a transaction's
+///   changes until its commit (or write them idempotently), and nothing is seen twice.
 public protocol ChangeHandler: Sendable {
     /// The slot did not exist and was created. Runs while the slot's exported snapshot is valid: read existing
     /// rows in it here (`SET TRANSACTION SNAPSHOT`) if you do your own initial copy.
