@@ -34,9 +34,8 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = Environment.process
-        let publication =
-            self.publication ?? environment.value("PGCDC_PUBLICATION", "PYPGCDC_PUBLICATION") ?? "test_publication"
-        let slot = self.slot ?? environment.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
+        let publication = environment.publication(self.publication)
+        let slot = environment.slot(self.slot)
         var findings: [DoctorFinding]
         do {
             let settings = try self.connection.settings(in: environment)

@@ -18,6 +18,21 @@ struct Environment: Sendable {
         return nil
     }
 
+    /// The slot: the option's value, else `PGCDC_SLOT` / `PYPGCDC_SLOT`, else `test_slot` (the seed's default).
+    /// - Parameter option: the `--slot` value, if given.
+    /// - Returns: the slot name.
+    func slot(_ option: String?) -> String {
+        option ?? self.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
+    }
+
+    /// The publication: the option's value, else `PGCDC_PUBLICATION` / `PYPGCDC_PUBLICATION`, else
+    /// `test_publication` (the seed's default).
+    /// - Parameter option: the `--publication` value, if given.
+    /// - Returns: the publication name (for `stream`, a comma-separated list).
+    func publication(_ option: String?) -> String {
+        option ?? self.value("PGCDC_PUBLICATION", "PYPGCDC_PUBLICATION") ?? "test_publication"
+    }
+
     /// A boolean variable: true for `1`, `true`, `yes`, `on` (any case); false for anything else set.
     /// - Parameter names: the variables, in order of preference.
     /// - Returns: the value, or `nil` when none is set.

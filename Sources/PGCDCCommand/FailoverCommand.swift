@@ -36,7 +36,7 @@ struct FailoverCommand: AsyncParsableCommand {
         /// - Parameter environment: the variables.
         /// - Returns: the name.
         func resolvedPublication(in environment: Environment) -> String {
-            self.publication ?? environment.value("PGCDC_PUBLICATION", "PYPGCDC_PUBLICATION") ?? "test_publication"
+            environment.publication(self.publication)
         }
 
         /// The log tables: the option, else `PGCDC_LOG_SCHEMA`, else `pgcdc`.

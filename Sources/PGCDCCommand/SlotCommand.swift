@@ -50,7 +50,7 @@ struct SlotCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = Environment.process
-            let name = self.slot ?? environment.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
+            let name = environment.slot(self.slot)
             do {
                 let created = try await ServerSession.run(self.connection, environment: environment) { session in
                     try await session.connection.createReplicationSlot(
@@ -80,7 +80,7 @@ struct SlotCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = Environment.process
-            let name = self.slot ?? environment.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
+            let name = environment.slot(self.slot)
             do {
                 try await ServerSession.run(self.connection, environment: environment) { session in
                     try await session.connection.dropReplicationSlot(name, wait: self.wait)

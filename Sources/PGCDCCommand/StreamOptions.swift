@@ -147,9 +147,8 @@ struct StreamOptions: ParsableArguments {
     /// - Throws: `ValidationError` naming the bad option or variable.
     func resolve(connection: ConnectionOptions, environment: Environment) throws -> ResolvedStreamOptions {
         var resolved = ResolvedStreamOptions()
-        resolved.slot = self.slot ?? environment.value("PGCDC_SLOT", "PYPGCDC_SLOT") ?? "test_slot"
-        let publications = self.publication ?? environment.value("PGCDC_PUBLICATION", "PYPGCDC_PUBLICATION")
-        resolved.publications = (publications ?? "test_publication").split(separator: ",").map {
+        resolved.slot = environment.slot(self.slot)
+        resolved.publications = environment.publication(self.publication).split(separator: ",").map {
             String($0.trimmingCharacters(in: .whitespaces))
         }.filter { !$0.isEmpty }
         guard !resolved.publications.isEmpty else { throw ValidationError("--publication names no publication.") }
