@@ -42,6 +42,16 @@ def fmt(value, digits=2):
     return f"{value:.{digits}f}"
 
 
+def table(out, title, intro, columns):
+    """Starts a section: its heading, the intro paragraph and a table header. A column name ending in ':' is
+    left-aligned (text); the others are numbers, right-aligned."""
+    if title:
+        out.extend([title, ""])
+    out.extend([intro, ""])
+    out.append("| " + " | ".join(c.rstrip(":") for c in columns) + " |")
+    out.append("|" + "|".join("---" if c.endswith(":") else "---:" for c in columns) + "|")
+
+
 def targets(runs, latency, consumers):
     """The issue's targets, checked against the medians above."""
 
@@ -152,16 +162,13 @@ def main():
 
     latency = [r for r in rows if r[0] == "latency"]
     if latency:
-        out.append("## Latency (W5)")
-        out.append("")
-        out.append("A steady load from `pgbench -R` (one insert per transaction); `pgcdc stream` pipes JSON lines into "
-                   "`scripts/bench/latency_reader.py`, which takes the wall time when a line is read minus the "
-                   "line's `commit_time`. The load runs with `synchronous_commit=on` (fsync stays off): with it "
-                   "off the walsender only sees a commit after the WAL writer's next flush (`wal_writer_delay`, "
-                   "200 ms), which would measure the server's setting, not the client.")
-        out.append("")
-        out.append("| consumer | rate txn/s | seconds | events | p50 ms | p99 ms | max ms |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        table(out, "## Latency (W5)",
+              "A steady load from `pgbench -R` (one insert per transaction); `pgcdc stream` pipes JSON lines into "
+              "`scripts/bench/latency_reader.py`, which takes the wall time when a line is read minus the "
+              "line's `commit_time`. The load runs with `synchronous_commit=on` (fsync stays off): with it "
+              "off the walsender only sees a commit after the WAL writer's next flush (`wal_writer_delay`, "
+              "200 ms), which would measure the server's setting, not the client.",
+              ["consumer:", "rate txn/s", "seconds", "events", "p50 ms", "p99 ms", "max ms"])
         for r in latency:
             _, workload, consumer, events, p50, p99, mx, rate, seconds = r
             out.append(f"| {consumers.get(consumer, consumer)} | {rate} | {seconds} | {events} | {p50} | {p99} | {mx} |")
@@ -169,17 +176,14 @@ def main():
 
     micro = [r for r in rows if r[0] == "micro"]
     if micro:
-        out.append("## Micro-benchmark (no server)")
-        out.append("")
-        out.append("`pgcdc-microbench` replays the recorded pgoutput sessions of `Tests/PGOutputTests/Fixtures/*.hex` "
-                   "(wide rows of many types, updates, deletes, TOAST, streaming). Stages: `decode` = pgoutput "
-                   "decoding + change event built over the message; `typed` = + every column decoded to a "
-                   "`PostgresValue`; `json` = decode + JSON line (`JSONLinesEncoder`, which types values itself). "
-                   "Allocations per event: valgrind's heap summary at two iteration counts, difference divided "
-                   "by the extra events.")
-        out.append("")
-        out.append("| stage | MB/s | events/s | ns/event | allocations/event |")
-        out.append("|---|---:|---:|---:|---:|")
+        table(out, "## Micro-benchmark (no server)",
+              "`pgcdc-microbench` replays the recorded pgoutput sessions of `Tests/PGOutputTests/Fixtures/*.hex` "
+              "(wide rows of many types, updates, deletes, TOAST, streaming). Stages: `decode` = pgoutput "
+              "decoding + change event built over the message; `typed` = + every column decoded to a "
+              "`PostgresValue`; `json` = decode + JSON line (`JSONLinesEncoder`, which types values itself). "
+              "Allocations per event: valgrind's heap summary at two iteration counts, difference divided "
+              "by the extra events.",
+              ["stage:", "MB/s", "events/s", "ns/event", "allocations/event"])
         for r in micro:
             _, stage, nbytes, events, seconds, mbps, eps, ns, allocs = r
             out.append(f"| {stage} | {float(mbps):.1f} | {float(eps):,.0f} | {float(ns):.0f} | {allocs} |")
@@ -187,50 +191,40 @@ def main():
 
     snapshot = [r for r in rows if r[0] == "snapshot"]
     if snapshot:
-        out.append("## Initial snapshot")
-        out.append("")
-        out.append(f"{info.get('workload.SNAPSHOT', '')}: `pgcdc stream --snapshot initial-only` (slot creation, "
-                   "catalog, every row typed and written as a JSON line to /dev/null, exit) against `psql -c "
-                   "\"\\copy (SELECT * FROM bench_snap) TO '/dev/null'\"` (the server's COPY, text, no typing).")
-        out.append("")
-        out.append("| reader | rows | wall s | rows/s | × \\copy | client CPU s | peak RSS MiB | ok runs |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        table(out, "## Initial snapshot",
+              f"{info.get('workload.SNAPSHOT', '')}: `pgcdc stream --snapshot initial-only` (slot creation, "
+              "catalog, every row typed and written as a JSON line to /dev/null, exit) against `psql -c "
+              "\"\\copy (SELECT * FROM bench_snap) TO '/dev/null'\"` (the server's COPY, text, no typing).",
+              ["reader:", "rows", "wall s", "rows/s", "× \\copy", "client CPU s", "peak RSS MiB", "ok runs"])
         labels = {"copy": "psql \\copy … TO '/dev/null'", "snap_w1": "pgcdc snapshot, 1 worker",
                   "snap_w2": "pgcdc snapshot, 2 workers", "snap_w4": "pgcdc snapshot, 4 workers"}
         readers = OrderedDict()
         for r in snapshot:
             readers.setdefault(r[1], []).append(r)
-        base = None
-        medians = {}
+        good = {reader: [e for e in entries if e[8] == "ok"] for reader, entries in readers.items()}
+        rate = {reader: statistics.median(int(e[3]) / float(e[4]) for e in ok) for reader, ok in good.items() if ok}
+        base = rate.get("copy")
         for reader, entries in readers.items():
-            good = [e for e in entries if e[8] == "ok"]
-            if good:
-                medians[reader] = statistics.median(int(e[3]) / float(e[4]) for e in good)
-        base = medians.get("copy")
-        for reader, entries in readers.items():
-            good = [e for e in entries if e[8] == "ok"]
+            ok = good[reader]
             label = labels.get(reader, reader)
-            if not good:
+            if not ok:
                 out.append(f"| {label} | – | – | – | – | – | – | 0/{len(entries)} |")
                 continue
-            wall = statistics.median(float(e[4]) for e in good)
-            cpu = statistics.median(float(e[5]) + float(e[6]) for e in good)
-            rss = max(int(e[7]) for e in good) / 1024
-            ratio = f"{medians[reader] / base:.2f}×" if base else "–"
-            out.append(f"| {label} | {int(good[0][3]):,} | {wall:.2f} | {medians[reader]:,.0f} | {ratio} "
-                       f"| {cpu:.2f} | {rss:.1f} | {len(good)}/{len(entries)} |")
+            wall = statistics.median(float(e[4]) for e in ok)
+            cpu = statistics.median(float(e[5]) + float(e[6]) for e in ok)
+            rss = max(int(e[7]) for e in ok) / 1024
+            ratio = f"{rate[reader] / base:.2f}×" if base else "–"
+            out.append(f"| {label} | {int(ok[0][3]):,} | {wall:.2f} | {rate[reader]:,.0f} | {ratio} "
+                       f"| {cpu:.2f} | {rss:.1f} | {len(ok)}/{len(entries)} |")
         out.append("")
 
     tps = [r for r in rows if r[0] == "tps"]
     if tps:
-        out.append("## Failover log-table trigger overhead")
-        out.append("")
-        out.append(f"{info.get('workload.TRIGGERS', '')}; runs alternate without and with the triggers of "
-                   "`pgcdc failover install` (three logged rows per transaction). See "
-                   "[failover.md](failover.md#trigger-write-overhead).")
-        out.append("")
-        out.append("| run | TPS without | TPS with | change | latency without → with ms |")
-        out.append("|---:|---:|---:|---:|---|")
+        table(out, "## Failover log-table trigger overhead",
+              f"{info.get('workload.TRIGGERS', '')}; runs alternate without and with the triggers of "
+              "`pgcdc failover install` (three logged rows per transaction). See "
+              "[failover.md](failover.md#trigger-write-overhead).",
+              ["run", "TPS without", "TPS with", "change", "latency without → with ms:"])
         by_run = OrderedDict()
         for r in tps:
             by_run.setdefault(r[2], {})[r[1]] = r
