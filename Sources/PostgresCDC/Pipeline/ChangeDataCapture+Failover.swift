@@ -208,7 +208,10 @@ extension ChangeDataCapture {
         session.keeper.reset(to: base)
         session.lastDelivered = base
         var events = 0
-        for transaction in recovered {
+        for (index, transaction) in recovered.enumerated() {
+            // They all sit at the consistent point, and acknowledgements are cumulative: only the last one carries
+            // it, so that acknowledging an earlier one cannot prune (or confirm) those after it.
+            let position = index == recovered.count - 1 ? created.consistentPoint : base
             try await self.deliver(.begin(transaction.transaction), session: &session, catalog: catalog)
             for event in transaction.events {
                 try await self.deliver(.change(event), session: &session, catalog: catalog)
@@ -217,12 +220,12 @@ extension ChangeDataCapture {
             let commit = CommittedTransaction(
                 transaction: transaction.transaction,
                 commitLSN: created.consistentPoint,
-                endLSN: created.consistentPoint,
+                endLSN: position,
                 commitTime: transaction.transaction.commitTime ?? Date(),
                 eventCount: transaction.events.count
             )
             try await self.deliver(
-                .commit(commit, Acknowledgement(position: created.consistentPoint, acknowledger: self.acknowledger)),
+                .commit(commit, Acknowledgement(position: position, acknowledger: self.acknowledger)),
                 session: &session,
                 catalog: catalog
             )

@@ -89,9 +89,14 @@ final class CheckpointKeeper: Sendable {
         }
     }
 
-    /// After a failover: positions start over at the new slot's or timeline's position.
+    /// After a failover: positions start over at the new slot's or timeline's position. Transactions delivered
+    /// but not acknowledged are forgotten: their positions belong to the old slot (the new one would prune them
+    /// when acknowledged past them), and they come again, from the log or the stream.
     func reset(to lsn: LSN) {
-        self.state.withLock { $0.persisted = lsn }
+        self.state.withLock { state in
+            state.persisted = lsn
+            state.unpersisted.removeAll()
+        }
     }
 
     /// Persists acknowledgements as they come and forwards them; returns when the task is cancelled.
