@@ -87,6 +87,32 @@ struct JSONLinesEncoderTests {
         #expect(object["unchanged_toast"] == nil)
     }
 
+    @Test(
+        "a json value keeps its text but not its line breaks: one event stays one line (ASCII and non-ASCII)",
+        arguments: ["{\n  \"a\": 1,\r\n  \"b\": [2]\n}", "{\n  \"a\": \"é\",\r\n  \"b\": [2]\n}"]
+    )
+    func jsonWithLineBreaks(document: String) throws {
+        let json = ColumnSchema(name: "doc", typeOID: 114, typeName: "json")
+        let event = ChangeEvent(
+            operation: .insert,
+            table: TableSchema(
+                relationID: 1,
+                namespace: "public",
+                name: "docs",
+                replicaIdentity: .default,
+                columns: [json]
+            ),
+            after: row([text(document, 114)], columns: [json]),
+            lsn: LSN(0x1600),
+            transaction: transaction,
+            index: 0
+        )
+        let (line, object) = try encode(event)
+        #expect(line.filter { $0 == "\n" || $0 == "\r" }.count == 1, "\(line)")
+        let doc = try #require((object["after"] as? [String: Any])?["doc"] as? [String: Any])
+        #expect(doc["a"] != nil && doc["b"] as? [Int] == [2])
+    }
+
     @Test("text is escaped and json written as sent, from ASCII bytes directly or decoded when not ASCII")
     func textAndJSONBytes() throws {
         let columns = [customers.columns[1], customers.columns[3]]

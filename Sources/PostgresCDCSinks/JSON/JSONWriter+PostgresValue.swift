@@ -27,7 +27,7 @@ extension JSONWriter {
         case .uuid(let uuid):
             self.writeString(uuid.uuidString.lowercased())
         case .json(let json):
-            self.writeRawJSON(json)
+            self.writeJSONText(utf8: json.utf8)
         case .bytes(let bytes):
             self.writeBytea(bytes)
         case .date(let date):

@@ -143,6 +143,22 @@ public struct JSONWriter: Sendable {
         self.bytes.append(contentsOf: json.utf8)
     }
 
+    /// Appends a JSON document as PostgreSQL's `json` type prints it (its input text, as stored), on one line: a
+    /// line break in it can only be whitespace between tokens (JSON strings cannot hold raw control characters),
+    /// so it is written as a space and the output stays one value per line.
+    /// - Parameter json: the document's UTF-8 bytes.
+    public mutating func writeJSONText(utf8 json: some Collection<UInt8>) {
+        let start = self.bytes.count
+        self.bytes.append(contentsOf: json)
+        var index = start
+        while index < self.bytes.count {
+            if self.bytes[index] == UInt8(ascii: "\n") || self.bytes[index] == UInt8(ascii: "\r") {
+                self.bytes[index] = UInt8(ascii: " ")
+            }
+            index += 1
+        }
+    }
+
     private mutating func appendHexDigit(_ value: UInt8) {
         self.bytes.append(value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10)
     }

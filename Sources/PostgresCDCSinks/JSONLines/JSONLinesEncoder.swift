@@ -6,8 +6,9 @@ public import PostgresWire
 /// Turns stream events into JSON lines (one JSON object per line), the format of `pgcdc stream`.
 ///
 /// Lines are appended to one reused buffer, ``bytes``: write it out, then call ``removeAll()`` to reuse the
-/// storage. No Foundation encoder is involved; values are typed with ``Row/typedValues()`` and written with
-/// ``JSONWriter/write(_:)``. The format is documented in `docs/events.md`.
+/// storage. No Foundation encoder is involved: each column is decoded on its own and written with
+/// ``JSONWriter/write(_:)`` (a text value that does not decode is written as sent); ASCII `text`, `varchar`,
+/// `json` and `jsonb` values go straight from the received bytes. The format is documented in `docs/events.md`.
 public struct JSONLinesEncoder: Sendable {
     private var writer: JSONWriter
     /// The commit time of the last transaction seen, formatted once per transaction.
@@ -259,7 +260,7 @@ public struct JSONLinesEncoder: Sendable {
             for byte in bytes { ascii |= byte }
             guard ascii < 0x80 else { return false }
             if isJSON {
-                self.writer.bytes.append(contentsOf: bytes)
+                self.writer.writeJSONText(utf8: bytes)
             } else {
                 self.writer.writeString(utf8: bytes)
             }
