@@ -141,6 +141,66 @@ extension FailoverTests {
         Self.expectNothingMissing(final, try Self.replay(handler))
     }
 
+    /// Fails on the first recovered change, as a consumer whose output is down would.
+    struct FailsOnRecoveredChanges: ChangeHandler {
+        struct Failure: Error {}
+        func change(_ event: ChangeEvent) async throws {
+            if event.isRecovered { throw Failure() }
+        }
+    }
+
+    /// Recovery from the log tables fails half-way (the handler throws): the next start must recover the same
+    /// transactions again, not stream from the slot the failed attempt created.
+    @Test func aFailedRecoveryIsRecoveredAgainByTheNextStart() async throws {
+        try TestDatabase.requireConfigured()
+        let cluster = try TestCluster.start()
+        defer { cluster.stop() }
+        try await Self.setUp(cluster, logTables: true)
+        let checkpointPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgcdc-\(UUID()).checkpoint")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: checkpointPath) }
+        var configuration = CDCConfiguration(connection: cluster.settings(), slot: "shop_cdc", publications: ["shop"])
+        configuration.checkpointStore = FileCheckpointStore(path: checkpointPath)
+        configuration.reconnect.maximumAttempts = 0
+
+        // The consumer streams item 1, then stops; items 2–4 commit while it is away; the primary fails over.
+        let first = RecordingHandler()
+        _ = try await Self.insertItem(1, cluster)
+        try await runPipeline(configuration, handler: first) { handler in
+            (try? Self.replay(handler).insertedItems.keys.contains(1)) == true
+        }
+        for id in 2...4 { _ = try await Self.insertItem(id, cluster) }
+        let roles = try cluster.roles()
+        let standby = try #require(roles.standby)
+        let primaryLSN = try #require(
+            try await Self.value("SELECT pg_current_wal_lsn()::text", port: roles.primary, cluster)
+        )
+        try await Self.eventually("the standby replayed \(primaryLSN)") {
+            try await Self.value("SELECT pg_last_wal_replay_lsn() >= '\(primaryLSN)'", port: standby, cluster) == "t"
+        }
+        try cluster.crashPrimary()
+        try cluster.promote()
+
+        // The next start recovers them from the log, but its handler fails.
+        let failing = ChangeDataCapture(
+            configuration: configuration,
+            handler: FailsOnRecoveredChanges(),
+            logger: TestDatabase.logger
+        )
+        let failure = await #expect(throws: CDCError.self) { try await failing.run() }
+        #expect(failure?.code == .handler)
+
+        // The one after that recovers them again.
+        let second = RecordingHandler()
+        try await runPipeline(configuration, handler: second) { handler in
+            let items = (try? Self.replay(handler).insertedItems.keys).map(Set.init) ?? []
+            return items.isSuperset(of: [2, 3, 4])
+        }
+        let replay = try Self.replay(second)
+        #expect(Set(replay.insertedItems.keys).isSuperset(of: [2, 3, 4]), "\(replay.insertedItems.keys.sorted())")
+        #expect([2, 3, 4].allSatisfy { replay.recoveredItemInserts.contains($0) })
+    }
+
     /// Without log tables or a failover slot, the slot is gone after the failover: the consumer stops with an
     /// explanation instead of creating a new slot that would skip what was committed meanwhile.
     @Test func missingSlotWithoutLogTablesStopsWithAnExplanation() async throws {

@@ -14,7 +14,6 @@ final class RecordingHandler: ChangeHandler {
         var changes: [ChangeEvent] = []
         var relations: [TableSchema] = []
         var slotsCreated: [SlotCreation] = []
-        var failOnCommit: Int? = nil
     }
 
     let state = Mutex(State())

@@ -176,6 +176,10 @@ extension ChangeDataCapture {
     /// Creates the new slot first (its exported snapshot separates what the log holds from what the slot will
     /// stream), reads the unacknowledged log entries inside that snapshot, delivers them as recovered
     /// transactions, and leaves streaming to continue from the new slot.
+    ///
+    /// The new slot carries the same marker as an unfinished initial snapshot until the recovered transactions are
+    /// acknowledged: when recovery fails (or the process dies) before, the next connection drops the slot and
+    /// recovers again from the log, instead of streaming past what was never delivered.
     func recoverFromLogTables(
         on connection: ReplicationConnection,
         session: inout StreamSession,
@@ -183,6 +187,7 @@ extension ChangeDataCapture {
     ) async throws {
         let slot = self.configuration.slot
         let started = ContinuousClock.now
+        try await self.markSlotSetupStarted(on: connection)
         let created = try await connection.createReplicationSlot(
             slot,
             snapshot: .export,
@@ -228,6 +233,14 @@ extension ChangeDataCapture {
                 .commit(commit, Acknowledgement(position: position, acknowledger: self.acknowledger)),
                 session: &session,
                 catalog: catalog
+            )
+        }
+        if recovered.isEmpty || self.acknowledger.acknowledged >= created.consistentPoint {
+            try await self.dropSentinel(on: connection)
+        } else {
+            self.logger.info(
+                "the recovered transactions are not acknowledged yet: the slot stays marked, and a reconnect before they are recovers them again",
+                metadata: ["pgcdc.lsn": "\(created.consistentPoint)"]
             )
         }
         let elapsed = started.duration(to: .now)

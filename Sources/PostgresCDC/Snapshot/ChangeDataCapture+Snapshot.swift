@@ -5,10 +5,11 @@ import PostgresWire
 
 /// The initial snapshot and the marker that makes an interrupted one safe.
 ///
-/// While a new slot is being set up (slot-created hook and copy), a physical sentinel slot named after it
-/// exists (``snapshotSentinelName(for:)``; it reserves no WAL). It is dropped once the copy is complete. A
-/// start that finds the logical slot together with its sentinel knows the previous setup never finished (a
-/// crash, a kill, a lost connection): it drops both and starts over, so that no existing row is skipped.
+/// While a new slot is being set up (slot-created hook and copy, or a failover recovery from the log tables), a
+/// physical sentinel slot named after it exists (``snapshotSentinelName(for:)``; it reserves no WAL). It is
+/// dropped once the copy (or the recovery) is complete. A start that finds the logical slot together with its
+/// sentinel knows the previous setup never finished (a crash, a kill, a lost connection): it drops both and starts
+/// over, so that no existing row (or logged change) is skipped.
 extension ChangeDataCapture {
     /// What the pipeline does once the slot is ready.
     enum SlotOutcome: Sendable, Equatable {
@@ -109,7 +110,8 @@ extension ChangeDataCapture {
         return mode == .initialOnly ? .stop : .stream
     }
 
-    private func dropSentinel(on connection: ReplicationConnection) async throws {
+    /// Marks the setup of the slot as finished.
+    func dropSentinel(on connection: ReplicationConnection) async throws {
         let sentinel = Self.snapshotSentinelName(for: self.configuration.slot)
         if try await self.slotExists(sentinel, on: connection) {
             try await connection.dropReplicationSlot(sentinel, wait: false)
