@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PGOutput
 import PostgresCDC
 import PostgresWire
 
@@ -302,7 +303,8 @@ struct Doctor {
 
     private func features() -> DoctorFinding {
         let major = self.session.connection.serverMajorVersion
-        var features = ["pgoutput protocol \(major >= 16 ? 4 : major >= 15 ? 3 : major >= 14 ? 2 : 1)"]
+        let protocolVersion = PGOutputProtocolVersion.highest(forServerMajorVersion: major).rawValue
+        var features = ["pgoutput protocol \(protocolVersion)"]
         if major >= 14 { features += ["binary values", "streaming of large transactions", "logical messages"] }
         if major >= 17 { features.append("failover slots") }
         let message = "PostgreSQL \(major): " + features.joined(separator: ", ")

@@ -88,11 +88,12 @@ struct CatalogClient: Sendable {
                         race.finish(with: .failure(error))
                     }
                 }
-                race.start(continuation, work: work)
-                Task {
+                let timer = Task {
                     try? await Task.sleep(for: .seconds(seconds))
+                    guard !Task.isCancelled else { return }
                     abandon(CDCError(.catalog, "a catalog query did not finish within \(seconds) s"))
                 }
+                race.start(continuation, work: work, timer: timer)
             }
         } onCancel: {
             abandon(CancellationError())
@@ -203,6 +204,8 @@ private final class DeadlineRace<Value: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Value, any Error>?
         var work: Task<Void, Never>?
+        /// The deadline's sleep: cancelled when the work finishes first.
+        var timer: Task<Void, Never>?
         /// Set once the race is decided: the outcome, kept for a `start` that comes after it.
         var outcome: Swift.Result<Value, any Error>?
     }
@@ -211,46 +214,60 @@ private final class DeadlineRace<Value: Sendable>: Sendable {
 
     /// Hands over the continuation and the work; resumes at once when the race was already decided (the caller
     /// was cancelled before it began).
-    func start(_ continuation: CheckedContinuation<Value, any Error>, work: Task<Void, Never>) {
+    func start(
+        _ continuation: CheckedContinuation<Value, any Error>,
+        work: Task<Void, Never>,
+        timer: Task<Void, Never>
+    ) {
         let decided = self.state.withLock { state -> Swift.Result<Value, any Error>? in
             guard let outcome = state.outcome else {
                 state.continuation = continuation
                 state.work = work
+                state.timer = timer
                 return nil
             }
             return outcome
         }
         if let decided {
             work.cancel()
+            timer.cancel()
             continuation.resume(with: decided)
         }
     }
 
     /// The work finished.
     func finish(with result: Swift.Result<Value, any Error>) {
-        let continuation = self.state.withLock { state -> CheckedContinuation<Value, any Error>? in
+        let decided = self.state.withLock { state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?)? in
             guard state.outcome == nil else { return nil }
             state.outcome = result
-            defer { state.continuation = nil }
-            return state.continuation
+            defer {
+                state.continuation = nil
+                state.timer = nil
+            }
+            return (state.continuation, state.timer)
         }
+        guard let (continuation, timer) = decided else { return }
+        timer?.cancel()
         continuation?.resume(with: result)
     }
 
     /// Gives up on the work with `error`.
     /// - Returns: whether this call decided the race (the work had not finished).
     func abandon(with error: any Error) -> Bool {
-        let decided = self.state.withLock { state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?)? in
+        let decided = self.state.withLock {
+            state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
             guard state.outcome == nil else { return nil }
             state.outcome = .failure(error)
             defer {
                 state.continuation = nil
                 state.work = nil
+                state.timer = nil
             }
-            return (state.continuation, state.work)
+            return (state.continuation, state.work, state.timer)
         }
-        guard let (continuation, work) = decided else { return false }
+        guard let (continuation, work, timer) = decided else { return false }
         work?.cancel()
+        timer?.cancel()
         continuation?.resume(throwing: error)
         return true
     }

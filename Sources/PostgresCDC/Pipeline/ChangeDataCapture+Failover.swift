@@ -98,7 +98,7 @@ extension ChangeDataCapture {
                     ]
                 )
             }
-            try await self.handler.dispatch(
+            try await self.dispatch(
                 .lostInFailover(previousTimeline: previous, forkLSN: fork, transactions: lost)
             )
         }

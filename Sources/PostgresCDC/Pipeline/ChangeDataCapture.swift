@@ -244,12 +244,7 @@ public struct ChangeDataCapture: Service {
                 }
             case .keepalive(let keepalive):
                 if !session.assembler.isInTransaction {
-                    if self.configuration.advanceOnKeepalive,
-                        self.acknowledger.acknowledged >= session.lastDelivered
-                    {
-                        self.acknowledger.acknowledge(keepalive.walEnd)
-                        session.lastDelivered = max(session.lastDelivered, keepalive.walEnd)
-                    }
+                    self.advanceIfCaughtUp(to: keepalive.walEnd, session: &session)
                     if let end = self.configuration.endLSN, keepalive.walEnd >= end {
                         stopPending = true
                     }
@@ -307,12 +302,8 @@ public struct ChangeDataCapture: Service {
             }
         case .commit(let commit, _) where session.heldBegin != nil && session.heldTransactionWroteLogTables:
             session.heldBegin = nil
-            // Nothing to show; its position is acknowledged once everything delivered before it is, like a
-            // keepalive's (with no transaction of the user's between, and no log entries to prune).
-            if self.acknowledger.acknowledged >= session.lastDelivered {
-                self.acknowledger.acknowledge(commit.endLSN)
-                session.lastDelivered = max(session.lastDelivered, commit.endLSN)
-            }
+            // Nothing to show, and no log entries to prune: its position moves on like a keepalive's.
+            self.advanceIfCaughtUp(to: commit.endLSN, session: &session)
             return commit.endLSN
         default:
             break
@@ -368,8 +359,18 @@ public struct ChangeDataCapture: Service {
         }
     }
 
-    /// Hands one event to the handler.
-    private func dispatch(_ event: CDCEvent) async throws(CDCError) {
+    /// Acknowledges a position with nothing of the user's before it (a keepalive's, or a transaction that is not
+    /// shown) once everything delivered is acknowledged, when ``CDCConfiguration/advanceOnKeepalive`` allows it.
+    private func advanceIfCaughtUp(to position: LSN, session: inout StreamSession) {
+        guard self.configuration.advanceOnKeepalive, self.acknowledger.acknowledged >= session.lastDelivered else {
+            return
+        }
+        self.acknowledger.acknowledge(position)
+        session.lastDelivered = max(session.lastDelivered, position)
+    }
+
+    /// Hands one event to the handler (its errors become ``CDCError/Code/handler``).
+    func dispatch(_ event: CDCEvent) async throws(CDCError) {
         do {
             try await self.handler.dispatch(event)
         } catch {
