@@ -309,13 +309,17 @@ latency_workload() {
         >"$WORK/w5.fifo" 2>"$WORK/w5.stderr" &
     local stream=$!
     BACKGROUND_PIDS+=("$stream")
-    until [[ -n "$(sql "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'bench_w5'")" ]]; do sleep 0.1; done
+    until [[ -n "$(sql "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'bench_w5'")" ]]; do
+        kill -0 "$stream" 2>/dev/null || { tail -n 5 "$WORK/w5.stderr" >&2; die "W5: pgcdc stream exited before streaming"; }
+        sleep 0.1
+    done
     PGOPTIONS="-c synchronous_commit=on" "$PGBIN/pgbench" -n -f "$WORK/w5.sql" -R "$W5_RATE" -T "$W5_SECONDS" \
         -c 4 -j 2 "$DSN" >"$WORK/w5.pgbench" 2>&1 || { cat "$WORK/w5.pgbench" >&2; die "pgbench failed"; }
     sleep 2
     kill -INT "$stream" 2>/dev/null || true
-    wait "$stream" || true
-    wait "$reader" || true
+    # Ctrl-C is a clean exit for pgcdc stream (0); anything else, or a reader that saw no events, fails W5.
+    wait "$stream" || { tail -n 5 "$WORK/w5.stderr" >&2; die "W5: pgcdc stream failed"; }
+    wait "$reader" || die "W5: the latency reader saw no events ($(cat "$WORK/w5.out"))"
     local result
     result="$(cat "$WORK/w5.out")"
     log "W5: $result"
@@ -453,7 +457,7 @@ if wants MICRO; then micro_benchmark; fi
 if wants SNAPSHOT; then snapshot_workload; fi
 if wants TRIGGERS; then trigger_overhead; fi
 
-meta note.profile 'Where the CPU target is missed (callgrind end to end, W1 shape, 20k rows, start-up subtracted; 2026-11-25): the library spends about 31k instructions per event: 9.6k on the event-loop thread (5.6k of it in NIO ByteToMessageHandler framing, unspecialised generic code), 7.7k typing values, 6.0k building rows and events in ChangeAssembler (allocations and copies of large structs), 1.9k pgoutput decoding, and 6–7k in async iteration, delivery through the `any ChangeHandler` existential and freeing events; `pgcdc stream` adds about 10k for JSON lines (41k in all; before this round 44.6k and 71.7k). Reaching 2 µs (about 10k instructions) would take a different design: JSON written straight from pgoutput without the event/row/value model, a concrete framing handler, no async call per event. Peak RSS is mostly resident code, not heap (3–5 MB, flat from W1 to W4; MALLOC_ARENA_MAX=1 and one NIO event loop change nothing): linked dynamically (plain `swift build -c release`) the CLI peaks at 33–34 MiB, about 29 MB of it file-backed pages (pgcdc 9.2 MB, libswiftCore 4.9, libFoundation 3.7, FoundationEssentials 2.9, libstdc++ 1.3, ICU 1, libc 1.1); with `--static-swift-stdlib`, as built here and in the README, only the parts used are mapped: 29.6–31 MiB. The file consumer fsyncs per transaction, which dominates W2.'
+meta note.profile 'Not measured by this run — a profile taken by hand on 2026-11-25 at commit 5566419 (callgrind end to end, W1 shape, 20k rows, start-up subtracted; rerun it after changing the hot path). Where the CPU target is missed: the library spends about 31k instructions per event: 9.6k on the event-loop thread (5.6k of it in NIO ByteToMessageHandler framing, unspecialised generic code), 7.7k typing values, 6.0k building rows and events in ChangeAssembler (allocations and copies of large structs), 1.9k pgoutput decoding, and 6–7k in async iteration, delivery through the `any ChangeHandler` existential and freeing events; `pgcdc stream` adds about 10k for JSON lines (41k in all; before this round 44.6k and 71.7k). Reaching 2 µs (about 10k instructions) would take a different design: JSON written straight from pgoutput without the event/row/value model, a concrete framing handler, no async call per event. Peak RSS is mostly resident code, not heap (3–5 MB, flat from W1 to W4; MALLOC_ARENA_MAX=1 and one NIO event loop change nothing): linked dynamically (plain `swift build -c release`) the CLI peaks at 33–34 MiB, about 29 MB of it file-backed pages (pgcdc 9.2 MB, libswiftCore 4.9, libFoundation 3.7, FoundationEssentials 2.9, libstdc++ 1.3, ICU 1, libc 1.1); with `--static-swift-stdlib`, as built here and in the README, only the parts used are mapped: 29.6–31 MiB. The file consumer fsyncs per transaction, which dominates W2.'
 meta workload.SNAPSHOT "$SNAP_ROWS rows of the bench table copied by a new slot's initial snapshot"
 meta workload.TRIGGERS "pgbench -c 4 -j 2 -T $TPS_SECONDS, each transaction 1 update + 1 insert + 1 delete on a published table of 100,000 rows"
 meta note.walsender "pg_recvlogical does no more than copy bytes, so its run is as fast as the walsender can decode and send (the walsender CPU column); a ratio of 1.0× means the client keeps up with the server."

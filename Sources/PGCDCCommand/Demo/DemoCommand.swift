@@ -92,10 +92,14 @@ struct Demo: Service {
                     try await DemoWorkload.run(settings, pause: .milliseconds(600), logger: logger) { caption in
                         printer.announce(caption)
                     }
-                    // The stream normally reaches the end marker within a second; do not wait forever.
+                    // The stream normally reaches the end marker within a second (which cancels this wait); a
+                    // stream that has not after 30 s stalled: stop it and fail, never report a partial run as done.
                     try await Task.sleep(for: .seconds(30))
                     pipeline.requestStop()
-                    return nil
+                    return DemoError(
+                        .toolFailed,
+                        "the change stream did not reach the end of the demo workload within 30 s"
+                    )
                 } catch is CancellationError {
                     return nil
                 } catch {
