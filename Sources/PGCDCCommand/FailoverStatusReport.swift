@@ -20,19 +20,11 @@ enum FailoverStatusReport {
         return lines
     }
 
-    /// A size in bytes, with a binary unit: `8192 bytes (8.0 kB)`.
+    /// A size in bytes, with the binary unit `slot list` uses: `8192 bytes (8.0 KiB)`.
     /// - Parameter count: the bytes.
     /// - Returns: the text.
     static func bytes(_ count: Int64) -> String {
-        let units = ["kB", "MB", "GB", "TB"]
-        var value = Double(count)
-        var unit: String?
-        for candidate in units where value >= 1024 {
-            value /= 1024
-            unit = candidate
-        }
-        guard let unit else { return "\(count) bytes" }
-        return "\(count) bytes (\(String(format: "%.1f", value)) \(unit))"
+        count < 1024 ? "\(count) bytes" : "\(count) bytes (\(SlotReport.bytes(count)))"
     }
 
     /// A timestamp in ISO 8601, UTC.

@@ -74,7 +74,7 @@ struct FailoverCommandTests {
                 "published tables: 2",
                 #"tables without trigger: public."Items""#,
                 "entries: 12 in 3 transaction(s)",
-                "size: 3145728 bytes (3.0 MB)",
+                "size: 3145728 bytes (3.0 MiB)",
                 "oldest entry: 2023-11-14T22:13:20Z",
                 "track_commit_timestamp: off",
             ]
