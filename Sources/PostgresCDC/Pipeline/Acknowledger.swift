@@ -5,8 +5,9 @@ import Synchronization
 /// changes on reconnect).
 ///
 /// The acknowledged position only moves forward (except after a failover, see ``reset(to:)``), and it survives
-/// reconnects: streaming resumes after it. When a gate is installed (a checkpoint must be persisted first),
-/// positions reach the server only through ``forward(_:)``, after the gate has made them durable.
+/// reconnects: streaming resumes after it. Positions reach the server only through ``forward(_:)``, after the
+/// gate (the ``CheckpointKeeper`` of the current connection) has made them durable; while no gate is installed
+/// (between connections, during slot setup) they wait, and the next gate persists them first.
 final class Acknowledger: Sendable {
     private struct State {
         var acknowledged: LSN
@@ -25,22 +26,16 @@ final class Acknowledger: Sendable {
     /// The highest position acknowledged so far.
     var acknowledged: LSN { self.state.withLock { $0.acknowledged } }
 
-    /// Acknowledges everything up to `lsn`.
-    func acknowledge(_ lsn: LSN, immediately: Bool = false) {
-        let (feedback, gate, listeners) = self.state.withLock {
-            state -> (ReplicationFeedback?, (@Sendable (LSN) -> Void)?, [@Sendable (LSN) -> Void]) in
-            guard lsn > state.acknowledged else { return (nil, nil, []) }
+    /// Acknowledges everything up to `lsn`; the gate persists it before it is forwarded.
+    func acknowledge(_ lsn: LSN) {
+        let (gate, listeners) = self.state.withLock {
+            state -> ((@Sendable (LSN) -> Void)?, [@Sendable (LSN) -> Void]) in
+            guard lsn > state.acknowledged else { return (nil, []) }
             state.acknowledged = lsn
-            if state.gate != nil { return (nil, state.gate, state.listeners) }
-            state.forwarded = lsn
-            return (state.feedback, nil, state.listeners)
+            return (state.gate, state.listeners)
         }
         for listener in listeners { listener(lsn) }
-        if let gate {
-            gate(lsn)
-        } else {
-            feedback?.acknowledge(lsn, immediately: immediately)
-        }
+        gate?(lsn)
     }
 
     /// Sends a position that the gate made durable to the server.
@@ -58,7 +53,7 @@ final class Acknowledger: Sendable {
         self.state.withLock { $0.listeners.append(listener) }
     }
 
-    /// Positions pass through `gate` before they are forwarded (nil: forward at once).
+    /// Positions pass through `gate` before they are forwarded (nil: they wait for the next gate).
     func setGate(_ gate: (@Sendable (LSN) -> Void)?) {
         self.state.withLock { $0.gate = gate }
     }

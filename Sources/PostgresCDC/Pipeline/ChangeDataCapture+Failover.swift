@@ -41,6 +41,7 @@ extension ChangeDataCapture {
                 }
                 try checkpoint.verify(systemID: identity.systemID)
                 session.checkpoint = checkpoint
+                session.keeper.seed(checkpoint)
                 session.timeline = checkpoint.timeline
                 if self.configuration.startLSN == .zero {
                     self.acknowledger.reset(to: checkpoint.lsn)

@@ -49,6 +49,16 @@ final class CheckpointKeeper: Sendable {
         self.state.withLock { $0.identity = (systemID, timeline) }
     }
 
+    /// Starts from a checkpoint loaded from the store: the next checkpoint keeps naming its transaction until a
+    /// newer one is acknowledged (recovery skips it, and a failover past it reports it as lost).
+    func seed(_ checkpoint: Checkpoint) {
+        self.state.withLock { state in
+            state.lastCheckpoint = checkpoint
+            state.lastXID = checkpoint.xid
+            state.lastCommitTime = checkpoint.commitTime
+        }
+    }
+
     /// A commit was handed to the consumer (acknowledged or not yet).
     func delivered(_ commit: CommittedTransaction) {
         self.state.withLock { state in
